@@ -1,0 +1,86 @@
+# The one build: libcommon.a, every function, the tests.
+#   make            build everything into build/
+#   make run        install what is missing, build, start the local stack, print the URL
+#   make stop       stop the local stack
+#   make test       build and run the whole test suite (ends with "N passed, N failed")
+#   make asan       the same suite built with ASan + UBSan (into build/asan)
+
+BUILD    ?= build
+CXX      ?= g++
+OPT      ?= -O2
+VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+CXXFLAGS ?= -std=c++20 $(OPT) -g -Wall -Wextra -Werror -pthread
+CPPFLAGS += -Icommon -I/usr/include/postgresql -MMD -MP -DPNPTV_VERSION='"$(VERSION)"'
+LDFLAGS  ?= -pthread
+LDLIBS   := -lfcgi -lpq -lhiredis -lcurl -lssl -lcrypto -lz -lfmt
+TEST_LDLIBS := -lboost_unit_test_framework
+
+COMMON_SRC  := $(wildcard common/*.cpp)
+COMMON_OBJ  := $(COMMON_SRC:%.cpp=$(BUILD)/obj/%.o)
+FUNCTIONS   := $(patsubst functions/%/main.cpp,%,$(wildcard functions/*/main.cpp))
+# Everything in a function folder but main.cpp is its logic, linked into the tests too.
+HANDLER_SRC := $(filter-out %/main.cpp,$(wildcard functions/*/*.cpp))
+HANDLER_OBJ := $(HANDLER_SRC:%.cpp=$(BUILD)/obj/%.o)
+TEST_SUPPORT_SRC := $(wildcard tests/support/*.cpp)
+TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.cpp=$(BUILD)/obj/%.o)
+TEST_SRC    := $(wildcard tests/*.cpp)
+TEST_BIN    := $(patsubst tests/%.cpp,$(BUILD)/tests/%,$(TEST_SRC))
+BIN         := $(FUNCTIONS:%=$(BUILD)/bin/%) $(BUILD)/bin/noop-responder
+
+.PHONY: all run stop test asan clean setup
+all: $(BUILD)/lib/libcommon.a $(BIN) $(TEST_BIN)
+
+$(BUILD)/obj/%.o: %.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
+
+$(BUILD)/obj/tests/%.o: CPPFLAGS += -Itests -DBOOST_TEST_DYN_LINK
+
+$(BUILD)/lib/libcommon.a: $(COMMON_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/lib/libhandlers.a: $(HANDLER_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+# A function binary: its main, its own objects, libcommon.
+define function_binary
+$(BUILD)/bin/$(1): $(BUILD)/obj/functions/$(1)/main.o $(patsubst %.cpp,$(BUILD)/obj/%.o,$(filter functions/$(1)/%,$(HANDLER_SRC))) $(BUILD)/lib/libcommon.a
+	@mkdir -p $$(@D)
+	$$(CXX) $$(LDFLAGS) $$(CXXFLAGS) $$(filter %.o,$$^) $(BUILD)/lib/libcommon.a $$(LDLIBS) -o $$@
+endef
+$(foreach f,$(FUNCTIONS),$(eval $(call function_binary,$(f))))
+
+# The no-op FastCGI responder the guard benchmark compares against (scripts/bench/).
+$(BUILD)/bin/noop-responder: $(BUILD)/obj/scripts/bench/noop_responder.o
+	@mkdir -p $(@D)
+	$(CXX) $(LDFLAGS) $(CXXFLAGS) $^ -lfcgi -o $@
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_SUPPORT_OBJ) $(BUILD)/lib/libhandlers.a $(BUILD)/lib/libcommon.a
+	@mkdir -p $(@D)
+	$(CXX) $(LDFLAGS) $(CXXFLAGS) $(filter %.o,$^) $(BUILD)/lib/libhandlers.a $(BUILD)/lib/libcommon.a $(LDLIBS) $(TEST_LDLIBS) -o $@
+
+setup:
+	@scripts/setup
+
+run: setup
+	@$(MAKE) --no-print-directory all
+	@scripts/stack start
+
+stop:
+	@scripts/stack stop
+
+test: setup
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) tests/run
+
+asan: setup
+	@$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+		LDFLAGS="-pthread -fsanitize=address,undefined" all
+	@BUILD=build/asan ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 tests/run
+
+clean:
+	rm -rf build
+
+-include $(COMMON_OBJ:.o=.d) $(HANDLER_OBJ:.o=.d) $(TEST_SUPPORT_OBJ:.o=.d) $(TEST_BIN:$(BUILD)/tests/%=$(BUILD)/obj/tests/%.d) $(FUNCTIONS:%=$(BUILD)/obj/functions/%/main.d)

@@ -1,0 +1,30 @@
+// crypto.hpp — the hashing, signing, encoding and randomness the protocols need, all from
+// OpenSSL. Byte strings are std::string (raw bytes); hex is lower case.
+//
+// constant_time_equal is the only way secrets, hashes and signatures are compared in this code.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace pnptv {
+
+std::string sha256(std::string_view data);                                  // 32 raw bytes
+std::string md5(std::string_view data);                                     // 16 raw bytes
+std::string hmac_sha256(std::string_view key, std::string_view message);    // 32 raw bytes
+
+std::string to_hex(std::string_view bytes);
+std::optional<std::string> from_hex(std::string_view hex);
+
+enum class Base64 { standard, url };
+std::string base64_encode(std::string_view bytes, Base64 alphabet = Base64::standard, bool pad = true);
+// Accepts either alphabet, with or without padding; nullopt on anything else.
+std::optional<std::string> base64_decode(std::string_view text);
+
+std::string random_bytes(size_t n);  // CSPRNG; throws if the generator fails
+std::string random_token(size_t bytes);  // base64url, no padding
+
+bool constant_time_equal(std::string_view a, std::string_view b);
+
+}  // namespace pnptv

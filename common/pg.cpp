@@ -1,0 +1,109 @@
+#include "pg.hpp"
+
+#include <cstdlib>
+
+#include <libpq-fe.h>
+
+#include "config.hpp"
+#include "log.hpp"
+
+namespace pnptv {
+
+PgUnavailable::PgUnavailable()
+    : HttpError(503, "database_unavailable", "The database is unavailable; try again shortly.") {
+    headers.emplace_back("Retry-After", "5");
+}
+
+PgError::PgError(std::string message, std::string sqlstate_)
+    : std::runtime_error(std::move(message)), sqlstate(std::move(sqlstate_)) {}
+
+PgResult::~PgResult() {
+    if (r_) PQclear(r_);
+}
+int PgResult::rows() const { return PQntuples(r_); }
+int PgResult::affected() const {
+    const char* n = PQcmdTuples(r_);
+    return n && *n ? std::atoi(n) : 0;
+}
+bool PgResult::is_null(int row, int col) const { return PQgetisnull(r_, row, col); }
+std::string PgResult::get(int row, int col) const {
+    return std::string(PQgetvalue(r_, row, col), static_cast<size_t>(PQgetlength(r_, row, col)));
+}
+std::optional<std::string> PgResult::get_opt(int row, int col) const {
+    if (is_null(row, col)) return std::nullopt;
+    return get(row, col);
+}
+long long PgResult::get_int(int row, int col) const { return std::atoll(PQgetvalue(r_, row, col)); }
+bool PgResult::get_bool(int row, int col) const { return PQgetvalue(r_, row, col)[0] == 't'; }
+int PgResult::column(std::string_view name) const { return PQfnumber(r_, std::string(name).c_str()); }
+
+Pg::Pg(std::string conninfo) : conninfo_(std::move(conninfo)) {}
+Pg::~Pg() { disconnect(); }
+
+bool Pg::connected() const { return conn_ && PQstatus(conn_) == CONNECTION_OK; }
+
+void Pg::disconnect() {
+    if (conn_) PQfinish(conn_);
+    conn_ = nullptr;
+    in_transaction_ = false;
+}
+
+void Pg::ensure_connected() {
+    if (conn_ && !in_transaction_) {
+        // A restarted server leaves EOF on an idle socket: notice it now, not mid-statement.
+        PQconsumeInput(conn_);
+        if (PQstatus(conn_) != CONNECTION_OK) disconnect();
+    }
+    if (conn_) return;
+    // connect_timeout first so a value in the URL overrides it.
+    const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
+    const char* values[] = {"2", "pnptv", conninfo_.c_str(), nullptr};
+    conn_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+    if (PQstatus(conn_) != CONNECTION_OK) {
+        log_event(LogLevel::warn, "postgres_connect_failed", {{"error", PQerrorMessage(conn_)}});
+        disconnect();
+        throw PgUnavailable();
+    }
+}
+
+PgResult Pg::exec(std::string_view sql, const std::vector<PgParam>& params) {
+    ensure_connected();
+    std::vector<const char*> values;
+    values.reserve(params.size());
+    for (const auto& p : params) values.push_back(p.value ? p.value->c_str() : nullptr);
+    PgResult result(PQexecParams(conn_, std::string(sql).c_str(), static_cast<int>(values.size()), nullptr,
+                                 values.data(), nullptr, nullptr, 0));
+    ExecStatusType status = PQresultStatus(result.r_);
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return result;
+    if (PQstatus(conn_) != CONNECTION_OK) {
+        log_event(LogLevel::warn, "postgres_connection_lost", {{"error", PQerrorMessage(conn_)}});
+        disconnect();
+        throw PgUnavailable();
+    }
+    const char* state = result.r_ ? PQresultErrorField(result.r_, PG_DIAG_SQLSTATE) : nullptr;
+    throw PgError(result.r_ ? PQresultErrorMessage(result.r_) : PQerrorMessage(conn_), state ? state : "");
+}
+
+void Pg::transaction(const std::function<void()>& body) {
+    exec("BEGIN");
+    in_transaction_ = true;
+    try {
+        body();
+        exec("COMMIT");
+        in_transaction_ = false;
+    } catch (...) {
+        if (conn_) {
+            in_transaction_ = false;
+            PGresult* r = PQexec(conn_, "ROLLBACK");
+            PQclear(r);
+        }
+        throw;
+    }
+}
+
+Pg& db() {
+    static Pg connection(required_setting("DATABASE_URL"));
+    return connection;
+}
+
+}  // namespace pnptv

@@ -1,0 +1,98 @@
+// pg.hpp — PostgreSQL through libpq: one connection per process, opened lazily, reused across
+// requests and re-opened after a failure.
+//
+// Only parameterised statements exist here (PQexecParams, text format): there is no call that
+// takes SQL with values pasted in. A lost connection is detected before each statement outside
+// a transaction (a server restart leaves EOF on the socket) so the first request after a
+// restart reconnects instead of failing. Unreachable database → PgUnavailable, an HttpError
+// 503 the sender can retry; an SQL error → PgError carrying its SQLSTATE.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http.hpp"
+
+struct pg_conn;
+struct pg_result;
+
+namespace pnptv {
+
+struct PgUnavailable : HttpError {
+    PgUnavailable();
+};
+
+struct PgError : std::runtime_error {
+    std::string sqlstate;  // e.g. "23505" unique violation
+    PgError(std::string message, std::string sqlstate);
+};
+
+// One statement parameter: text, or NULL.
+struct PgParam {
+    std::optional<std::string> value;
+    PgParam(std::nullopt_t) {}
+    PgParam(std::string v) : value(std::move(v)) {}
+    PgParam(std::string_view v) : value(std::string(v)) {}
+    PgParam(const char* v) : value(std::string(v)) {}
+    PgParam(long long v) : value(std::to_string(v)) {}
+    PgParam(long v) : value(std::to_string(v)) {}
+    PgParam(int v) : value(std::to_string(v)) {}
+    PgParam(bool v) : value(v ? "true" : "false") {}
+    template <class T>
+    PgParam(const std::optional<T>& v) {
+        if (v) value = PgParam(*v).value;
+    }
+};
+
+class PgResult {
+public:
+    explicit PgResult(pg_result* r) : r_(r) {}
+    PgResult(PgResult&& o) noexcept : r_(o.r_) { o.r_ = nullptr; }
+    PgResult& operator=(PgResult&&) = delete;
+    PgResult(const PgResult&) = delete;
+    ~PgResult();
+
+    int rows() const;
+    int affected() const;  // rows touched by INSERT/UPDATE/DELETE
+    bool is_null(int row, int col) const;
+    std::string get(int row, int col) const;  // "" for NULL
+    std::optional<std::string> get_opt(int row, int col) const;
+    long long get_int(int row, int col) const;
+    bool get_bool(int row, int col) const;
+    int column(std::string_view name) const;  // -1 when absent
+
+private:
+    friend class Pg;
+    pg_result* r_;
+};
+
+class Pg {
+public:
+    explicit Pg(std::string conninfo);
+    ~Pg();
+    Pg(const Pg&) = delete;
+    Pg& operator=(const Pg&) = delete;
+
+    PgResult exec(std::string_view sql, const std::vector<PgParam>& params = {});
+
+    // Runs body inside BEGIN … COMMIT; ROLLBACK when it throws (and rethrows).
+    void transaction(const std::function<void()>& body);
+
+    bool connected() const;
+    void disconnect();
+
+private:
+    void ensure_connected();
+    std::string conninfo_;
+    pg_conn* conn_ = nullptr;
+    bool in_transaction_ = false;
+};
+
+// The process's connection, from DATABASE_URL.
+Pg& db();
+
+}  // namespace pnptv

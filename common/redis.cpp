@@ -1,0 +1,153 @@
+#include "redis.hpp"
+
+#include <cerrno>
+
+#include <hiredis/hiredis.h>
+
+#include "config.hpp"
+#include "log.hpp"
+
+namespace pnptv {
+
+RedisUnavailable::RedisUnavailable()
+    : HttpError(503, "redis_unavailable", "A required service is unavailable; try again shortly.") {
+    headers.emplace_back("Retry-After", "5");
+}
+
+RedisReply::~RedisReply() {
+    if (r_) freeReplyObject(r_);
+}
+bool RedisReply::is_nil() const { return r_->type == REDIS_REPLY_NIL; }
+bool RedisReply::is_error() const { return r_->type == REDIS_REPLY_ERROR; }
+bool RedisReply::is_string() const { return r_->type == REDIS_REPLY_STRING || r_->type == REDIS_REPLY_STATUS; }
+bool RedisReply::is_integer() const { return r_->type == REDIS_REPLY_INTEGER; }
+bool RedisReply::is_array() const { return r_->type == REDIS_REPLY_ARRAY; }
+std::string RedisReply::str() const {
+    if (r_->type == REDIS_REPLY_STRING || r_->type == REDIS_REPLY_STATUS || r_->type == REDIS_REPLY_ERROR)
+        return std::string(r_->str, r_->len);
+    return {};
+}
+long long RedisReply::integer() const { return r_->type == REDIS_REPLY_INTEGER ? r_->integer : 0; }
+size_t RedisReply::size() const { return r_->type == REDIS_REPLY_ARRAY ? r_->elements : 0; }
+std::optional<std::string> RedisReply::element(size_t i) const {
+    if (r_->type != REDIS_REPLY_ARRAY || i >= r_->elements) return std::nullopt;
+    const redisReply* e = r_->element[i];
+    if (e->type == REDIS_REPLY_STRING || e->type == REDIS_REPLY_STATUS) return std::string(e->str, e->len);
+    if (e->type == REDIS_REPLY_INTEGER) return std::to_string(e->integer);
+    return std::nullopt;
+}
+
+std::optional<RedisEndpoint> parse_redis_url(std::string_view url) {
+    RedisEndpoint ep;
+    auto parse_int = [](std::string_view s, int& out) {
+        if (s.empty() || s.size() > 5) return false;
+        int n = 0;
+        for (char c : s) {
+            if (c < '0' || c > '9') return false;
+            n = n * 10 + (c - '0');
+        }
+        out = n;
+        return true;
+    };
+    if (url.substr(0, 7) == "unix://") {
+        std::string_view rest = url.substr(7);
+        size_t q = rest.find('?');
+        ep.unix_path = std::string(rest.substr(0, q));
+        if (ep.unix_path.empty() || ep.unix_path.front() != '/') return std::nullopt;
+        if (q != std::string_view::npos) {
+            std::string_view query = rest.substr(q + 1);
+            if (query.substr(0, 3) != "db=" || !parse_int(query.substr(3), ep.db)) return std::nullopt;
+        }
+        return ep;
+    }
+    if (url.substr(0, 8) != "redis://") return std::nullopt;
+    std::string_view rest = url.substr(8);
+    size_t slash = rest.find('/');
+    std::string_view hostport = rest.substr(0, slash);
+    if (slash != std::string_view::npos && slash + 1 < rest.size() && !parse_int(rest.substr(slash + 1), ep.db))
+        return std::nullopt;
+    size_t colon = hostport.rfind(':');
+    if (colon != std::string_view::npos) {
+        if (!parse_int(hostport.substr(colon + 1), ep.port)) return std::nullopt;
+        hostport = hostport.substr(0, colon);
+    }
+    if (hostport.empty()) return std::nullopt;
+    ep.host = std::string(hostport);
+    return ep;
+}
+
+Redis::Redis(RedisEndpoint endpoint, int connect_timeout_ms, int command_timeout_ms)
+    : endpoint_(std::move(endpoint)), connect_timeout_ms_(connect_timeout_ms), command_timeout_ms_(command_timeout_ms) {}
+
+Redis::~Redis() { disconnect(); }
+
+void Redis::disconnect() {
+    if (ctx_) redisFree(ctx_);
+    ctx_ = nullptr;
+}
+
+void Redis::ensure_connected() {
+    if (ctx_) return;
+    timeval connect_tv{connect_timeout_ms_ / 1000, (connect_timeout_ms_ % 1000) * 1000};
+    timeval command_tv{command_timeout_ms_ / 1000, (command_timeout_ms_ % 1000) * 1000};
+    ctx_ = endpoint_.unix_path.empty()
+               ? redisConnectWithTimeout(endpoint_.host.c_str(), endpoint_.port, connect_tv)
+               : redisConnectUnixWithTimeout(endpoint_.unix_path.c_str(), connect_tv);
+    if (ctx_ && !ctx_->err) redisSetTimeout(ctx_, command_tv);
+    if (!ctx_ || ctx_->err) {
+        log_event(LogLevel::warn, "redis_connect_failed", {{"error", ctx_ ? ctx_->errstr : "out of memory"}});
+        disconnect();
+        throw RedisUnavailable();
+    }
+    if (endpoint_.db != 0) {
+        std::string db = std::to_string(endpoint_.db);
+        redisReply* r = send({"SELECT", db});
+        bool ok = r && r->type == REDIS_REPLY_STATUS;
+        if (r) freeReplyObject(r);
+        if (!ok) {
+            disconnect();
+            throw RedisUnavailable();
+        }
+    }
+}
+
+redisReply* Redis::send(const std::vector<std::string_view>& args) {
+    std::vector<const char*> argv;
+    std::vector<size_t> lens;
+    argv.reserve(args.size());
+    lens.reserve(args.size());
+    for (auto a : args) {
+        argv.push_back(a.data());
+        lens.push_back(a.size());
+    }
+    return static_cast<redisReply*>(redisCommandArgv(ctx_, static_cast<int>(args.size()), argv.data(), lens.data()));
+}
+
+RedisReply Redis::command(const std::vector<std::string_view>& args) {
+    for (int attempt = 0;; ++attempt) {
+        ensure_connected();
+        redisReply* r = send(args);
+        if (r) return RedisReply(r);
+        // Only a connection found closed (EOF) is worth one retry; a timeout means the server is stuck.
+        bool dropped = ctx_->err == REDIS_ERR_EOF || (ctx_->err == REDIS_ERR_IO && errno != EAGAIN);
+        log_event(LogLevel::warn, "redis_command_failed", {{"error", ctx_->errstr}});
+        disconnect();
+        if (!dropped || attempt == 1) throw RedisUnavailable();
+    }
+}
+
+namespace {
+RedisEndpoint endpoint_from_settings() {
+    auto ep = parse_redis_url(required_setting("REDIS_URL"));
+    if (!ep) throw ConfigError("REDIS_URL is not redis://host:port/db or unix:///path");
+    return *ep;
+}
+}  // namespace
+
+Redis& redis() {
+    static const int timeout_ms = static_cast<int>(setting_int("REDIS_TIMEOUT_MS", 500));
+    static Redis connection(endpoint_from_settings(), timeout_ms, timeout_ms);
+    return connection;
+}
+
+}  // namespace pnptv

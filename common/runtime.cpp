@@ -1,0 +1,208 @@
+#include "runtime.hpp"
+
+#include <fcgiapp.h>
+#include <signal.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <cstring>
+#include <iostream>
+
+#include "config.hpp"
+#include "cookies.hpp"
+#include "crypto.hpp"
+#include "log.hpp"
+#include "redis.hpp"
+#include "text.hpp"
+#include "urlencoded.hpp"
+
+extern char** environ;
+
+namespace pnptv {
+
+namespace {
+
+// Header names arrive as HTTP_X_REQUEST_ID; handlers see "x-request-id".
+std::string header_name_from_param(std::string_view param) {
+    std::string name = to_lower(param);
+    for (char& c : name)
+        if (c == '_') c = '-';
+    return name;
+}
+
+bool valid_request_id(std::string_view id) {
+    if (id.empty() || id.size() > 64) return false;
+    for (char c : id)
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+              c == '.'))
+            return false;
+    return true;
+}
+
+extern "C" void on_sigterm(int) {
+    FCGX_ShutdownPending();
+    // Wakes a worker blocked in accept(); the listening socket is fd 0 under spawn-fcgi.
+    shutdown(0, SHUT_RDWR);
+}
+
+void install_signal_handlers() {
+    struct sigaction sa;
+    std::memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigterm;
+    sa.sa_flags = SA_RESTART;  // reads and writes in flight are not broken by EINTR
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, nullptr);
+    signal(SIGPIPE, SIG_IGN);  // a client gone mid-response is an error return, not a death
+}
+
+}  // namespace
+
+Request request_from_params(char** params) {
+    Request r;
+    std::string uri;
+    std::optional<std::string> content_type, content_length;
+    for (char** p = params; p && *p; ++p) {
+        std::string_view kv = *p;
+        size_t eq = kv.find('=');
+        if (eq == std::string_view::npos) continue;
+        std::string_view k = kv.substr(0, eq), v = kv.substr(eq + 1);
+        if (k == "REQUEST_METHOD") r.method = v;
+        else if (k == "REQUEST_URI") uri = v;
+        else if (k == "REMOTE_ADDR") r.remote_addr = v;
+        else if (k == "CONTENT_TYPE") content_type = v;
+        else if (k == "CONTENT_LENGTH") content_length = v;
+        else if (k.substr(0, 5) == "HTTP_") r.headers.emplace_back(header_name_from_param(k.substr(5)), std::string(v));
+    }
+    if (content_type && !content_type->empty()) r.headers.emplace_back("content-type", *content_type);
+    if (content_length && !content_length->empty()) r.headers.emplace_back("content-length", *content_length);
+    size_t q = uri.find('?');
+    r.path = uri.substr(0, q);
+    if (q != std::string::npos) r.query_string = uri.substr(q + 1);
+    if (auto parsed = parse_urlencoded(r.query_string)) r.query = std::move(*parsed);
+    else r.query_malformed = true;
+    if (auto cookie = r.header("cookie")) r.cookies = parse_cookie_header(*cookie);
+    auto id = r.header("x-request-id");
+    r.request_id = id && valid_request_id(*id) ? *id : to_hex(random_bytes(16));
+    return r;
+}
+
+void read_body(Request& request, size_t max_body, const std::function<size_t(char*, size_t)>& read) {
+    std::optional<size_t> expected;
+    if (auto cl = request.header("content-length")) {
+        if (cl->empty() || cl->size() > 18 || cl->find_first_not_of("0123456789") != std::string::npos)
+            throw HttpError(400, "bad_content_length", "Content-Length is not a number.");
+        expected = std::stoull(*cl);
+        if (*expected > max_body)
+            throw HttpError(413, "body_too_large", "The body is larger than this route accepts (" +
+                                                      std::to_string(max_body) + " bytes).");
+    }
+    size_t limit = expected ? *expected : max_body + 1;
+    request.body.resize(limit);
+    size_t got = 0;
+    while (got < limit) {
+        size_t n = read(request.body.data() + got, limit - got);
+        if (n == 0) break;
+        got += n;
+    }
+    request.body.resize(got);
+    if (!expected && got > max_body)
+        throw HttpError(413, "body_too_large", "The body is larger than this route accepts (" +
+                                                  std::to_string(max_body) + " bytes).");
+    if (expected && got < *expected) throw HttpError(400, "truncated_body", "The body ended before Content-Length.");
+}
+
+std::string serialize_response(const Response& response, bool include_body) {
+    std::string out = "Status: " + std::to_string(response.status) + " " + reason_phrase(response.status) + "\r\n";
+    for (const auto& [k, v] : response.headers) out += k + ": " + v + "\r\n";
+    for (const auto& c : response.set_cookies) out += "Set-Cookie: " + c + "\r\n";
+    out += "Content-Length: " + std::to_string(response.body.size()) + "\r\n\r\n";
+    if (include_body) out += response.body;
+    return out;
+}
+
+Response serve(const Function& function, Request& request, const std::function<size_t(char*, size_t)>& read_body_bytes) {
+    const auto started = std::chrono::steady_clock::now();
+    set_log_request_id(request.request_id);
+    RouteMatch m = function.router.match(request.method, request.path);
+    Response response;
+    try {
+        if (m.route && request.method != "GET" && request.method != "HEAD")
+            read_body(request, m.route->max_body, read_body_bytes);
+        response = function.router.dispatch(request);
+    } catch (const HttpError& e) {
+        response = error_response(e);
+    }
+    response.headers.emplace_back("X-Request-Id", request.request_id);
+    if (!response.header("Cache-Control")) response.headers.emplace_back("Cache-Control", "no-store");
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+    LogLevel level = response.status >= 500 ? LogLevel::error : LogLevel::info;
+    if (log_enabled(level))
+        log_event(level, "request", {{"method", request.method},
+                                     {"route", m.route ? m.route->pattern : "-"},
+                                     {"status", response.status},
+                                     {"duration_us", us.count()},
+                                     {"remote", request.remote_addr}});
+    set_log_request_id("");
+    return response;
+}
+
+namespace {
+
+int run_cgi(const Function& function) {
+    if (!std::getenv("REQUEST_METHOD")) {
+        std::cerr << function.name << ": no FastCGI socket on fd 0 and no REQUEST_METHOD in the environment.\n"
+                  << "Start it with spawn-fcgi, or run it as CGI: REQUEST_METHOD=GET REQUEST_URI=/path "
+                  << "(see scripts/invoke).\n";
+        return 2;
+    }
+    Request request = request_from_params(environ);
+    Response response = serve(function, request, [](char* buf, size_t n) { return std::fread(buf, 1, n, stdin); });
+    std::string out = serialize_response(response, request.method != "HEAD");
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    std::fflush(stdout);
+    return 0;
+}
+
+int run_fastcgi(const Function& function) {
+    FCGX_Request fcgi;
+    FCGX_InitRequest(&fcgi, 0, FCGI_FAIL_ACCEPT_ON_INTR);
+    while (FCGX_Accept_r(&fcgi) >= 0) {
+        Request request = request_from_params(fcgi.envp);
+        Response response = serve(function, request, [&](char* buf, size_t n) {
+            int got = FCGX_GetStr(buf, static_cast<int>(n), fcgi.in);
+            return got > 0 ? static_cast<size_t>(got) : size_t{0};
+        });
+        std::string out = serialize_response(response, request.method != "HEAD");
+        FCGX_PutStr(out.data(), static_cast<int>(out.size()), fcgi.out);
+        FCGX_Finish_r(&fcgi);
+    }
+    return 0;
+}
+
+}  // namespace
+
+int run(const Function& function, int argc, char** argv) {
+    if (argc > 1 && std::string_view(argv[1]) == "--routes") {
+        std::cout << describe_routes(function.router);
+        return 0;
+    }
+    try {
+        load_config();
+        init_logging(function.name, setting_or("LOG_LEVEL", "info"));
+        if (auto missing = first_missing_setting(function.required_settings))
+            throw ConfigError("missing required setting " + *missing);
+        if (auto url = setting("REDIS_URL"); url && !parse_redis_url(*url))
+            throw ConfigError("REDIS_URL is not redis://host:port/db or unix:///path");
+    } catch (const ConfigError& e) {
+        init_logging(function.name, "info");
+        log_event(LogLevel::error, "config_error", {{"message", e.what()}});
+        std::cerr << function.name << ": " << e.what() << " (see env.example)\n";
+        return 2;
+    }
+    if (FCGX_Init() != 0) return 1;
+    if (FCGX_IsCGI()) return run_cgi(function);
+    install_signal_handlers();
+    return run_fastcgi(function);
+}
+
+}  // namespace pnptv

@@ -1,0 +1,43 @@
+// runtime.hpp — the loop around a function's router: FastCGI when spawned by spawn-fcgi (a
+// listening socket on fd 0), CGI when started from a shell (environment + stdin in, the
+// response on stdout). Handlers never see which.
+//
+// Per request it builds the Request, enforces the matched route's body cap before reading the
+// body (413 without reading it), dispatches, adds X-Request-Id, writes the response and logs one
+// JSON line. SIGTERM lets the request in flight finish, then the loop ends and the process
+// exits 0. `<binary> --routes` prints the route table (scripts/routes reads it).
+#pragma once
+
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "http.hpp"
+#include "router.hpp"
+
+namespace pnptv {
+
+struct Function {
+    std::string name;                          // the folder name, e.g. "health"
+    const Router& router;
+    std::vector<std::string> required_settings;  // refuses to start while one is missing
+};
+
+int run(const Function& function, int argc, char** argv);
+
+// The request line, headers, cookies and query of a CGI/FastCGI parameter list
+// ("NAME=value" strings, null-terminated array). The body is read separately.
+Request request_from_params(char** params);
+
+// Reads the body of `request` from `read` (returns bytes read, 0 at end) honouring
+// CONTENT_LENGTH and `max_body`. Throws HttpError 400 (bad length) / 413 (too large).
+void read_body(Request& request, size_t max_body, const std::function<size_t(char*, size_t)>& read);
+
+// "Status: 200 OK\r\nHeader: v\r\n…\r\n\r\nbody", the CGI/FastCGI response form.
+std::string serialize_response(const Response& response, bool include_body);
+
+// Answers one request end to end (everything but the transport): used by both modes.
+Response serve(const Function& function, Request& request, const std::function<size_t(char*, size_t)>& read_body_bytes);
+
+}  // namespace pnptv
