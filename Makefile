@@ -34,7 +34,7 @@ $(BUILD)/obj/%.o: %.cpp
 	@mkdir -p $(@D)
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
 
-$(BUILD)/obj/tests/%.o: CPPFLAGS += -Itests -DBOOST_TEST_DYN_LINK
+$(BUILD)/obj/tests/%.o: CPPFLAGS += -Itests/support -DBOOST_TEST_DYN_LINK
 
 $(BUILD)/lib/libcommon.a: $(COMMON_OBJ)
 	@mkdir -p $(@D)

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "text.hpp"
@@ -41,7 +42,10 @@ void load_config() {
     if (!in) throw ConfigError(std::string("PNPTV_ENV_FILE names a file that can't be read: ") + path);
     std::stringstream buf;
     buf << in.rdbuf();
-    for (const auto& [k, v] : parse_env_file(buf.str())) setenv(k.c_str(), v.c_str(), /*overwrite=*/0);
+    // Within the file the last line for a key wins (later layers override); the environment wins over both.
+    std::map<std::string, std::string> values;
+    for (auto& [k, v] : parse_env_file(buf.str())) values[k] = std::move(v);
+    for (const auto& [k, v] : values) setenv(k.c_str(), v.c_str(), /*overwrite=*/0);
 }
 
 std::optional<std::string> setting(std::string_view name) {

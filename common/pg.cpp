@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include <poll.h>
+
 #include <libpq-fe.h>
 
 #include "config.hpp"
@@ -50,9 +52,11 @@ void Pg::disconnect() {
 
 void Pg::ensure_connected() {
     if (conn_ && !in_transaction_) {
-        // A restarted server leaves EOF on an idle socket: notice it now, not mid-statement.
-        PQconsumeInput(conn_);
-        if (PQstatus(conn_) != CONNECTION_OK) disconnect();
+        // An idle connection has nothing to say unless the server is ending it (a FATAL message,
+        // then EOF after a restart or pg_terminate_backend). Anything waiting to be read, or a
+        // bad status, means: start over on a fresh connection instead of failing mid-statement.
+        pollfd p{PQsocket(conn_), POLLIN, 0};
+        if (PQstatus(conn_) != CONNECTION_OK || poll(&p, 1, 0) != 0) disconnect();
     }
     if (conn_) return;
     // connect_timeout first so a value in the URL overrides it.

@@ -1,0 +1,129 @@
+#include "testing.hpp"
+
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+
+#include "cookies.hpp"
+#include "crypto.hpp"
+#include "text.hpp"
+#include "urlencoded.hpp"
+
+namespace testing {
+
+std::string repo_dir() {
+    const char* r = std::getenv("PNPTV_REPO");
+    return r ? r : std::filesystem::current_path().string();
+}
+
+std::string temp_dir() {
+    const char* base = std::getenv("PNPTV_TEST_TMP");
+    std::string dir = std::string(base ? base : "/tmp") + "/t-" + pnptv::to_hex(pnptv::random_bytes(6));
+    std::filesystem::create_directories(dir);
+    return dir;
+}
+
+pnptv::Request make_request(std::string method, std::string uri, std::string body, pnptv::Pairs headers) {
+    pnptv::Request r;
+    r.method = std::move(method);
+    size_t q = uri.find('?');
+    r.path = uri.substr(0, q);
+    if (q != std::string::npos) r.query_string = uri.substr(q + 1);
+    if (auto parsed = pnptv::parse_urlencoded(r.query_string)) r.query = *parsed;
+    else r.query_malformed = true;
+    for (auto& [k, v] : headers) r.headers.emplace_back(pnptv::to_lower(k), v);
+    if (auto c = r.header("cookie")) r.cookies = pnptv::parse_cookie_header(*c);
+    r.body = std::move(body);
+    r.remote_addr = "127.0.0.1";
+    r.request_id = "test";
+    return r;
+}
+
+pnptv::Json body_json(const pnptv::Response& r) {
+    return pnptv::Json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+}
+
+ShellResult shell(const std::string& script) {
+    std::string dir = temp_dir();
+    std::string file = dir + "/script.sh";
+    FILE* f = std::fopen(file.c_str(), "w");
+    if (!f) throw std::runtime_error("cannot write " + file);
+    std::string text = "set -euo pipefail\ncd '" + repo_dir() + "'\nsource scripts/lib/services.sh\n" + script + "\n";
+    std::fwrite(text.data(), 1, text.size(), f);
+    std::fclose(f);
+    FILE* p = popen(("bash '" + file + "' 2>&1").c_str(), "r");
+    if (!p) throw std::runtime_error("popen failed");
+    ShellResult result{0, {}};
+    std::array<char, 4096> buf;
+    size_t n;
+    while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) result.output.append(buf.data(), n);
+    int rc = pclose(p);
+    result.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
+    return result;
+}
+
+int free_port() {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    socklen_t len = sizeof addr;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    close(fd);
+    return ntohs(addr.sin_port);
+}
+
+namespace {
+size_t on_body(char* data, size_t size, size_t n, void* out) {
+    static_cast<std::string*>(out)->append(data, size * n);
+    return size * n;
+}
+size_t on_header(char* data, size_t size, size_t n, void* out) {
+    std::string_view line(data, size * n);
+    size_t colon = line.find(':');
+    if (colon != std::string_view::npos)
+        static_cast<pnptv::Pairs*>(out)->emplace_back(pnptv::to_lower(pnptv::trim(line.substr(0, colon))),
+                                                      std::string(pnptv::trim(line.substr(colon + 1))));
+    return size * n;
+}
+}  // namespace
+
+HttpResult http(const std::string& method, const std::string& url, const std::string& body,
+                const std::vector<std::string>& headers, long timeout_ms) {
+    HttpResult result;
+    CURL* c = curl_easy_init();
+    curl_slist* list = nullptr;
+    for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
+    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
+    if (method == "HEAD") curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    if (!body.empty() || method == "POST" || method == "PATCH" || method == "PUT") {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+    }
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &result.body);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &result.headers);
+    auto t0 = std::chrono::steady_clock::now();
+    if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &result.status);
+    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    curl_slist_free_all(list);
+    curl_easy_cleanup(c);
+    return result;
+}
+
+}  // namespace testing

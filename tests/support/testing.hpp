@@ -1,0 +1,44 @@
+// testing.hpp — what the test suites share: requests built without a socket, a small HTTP client
+// for tests that go through nginx, and shell helpers to start private services.
+//
+// tests/run starts one PostgreSQL and one Redis for the whole run and exports DATABASE_URL,
+// REDIS_URL, PNPTV_REPO and PNPTV_TEST_TMP; tests that break a service start their own.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "http.hpp"
+
+namespace testing {
+
+std::string repo_dir();
+std::string temp_dir();  // a fresh folder under PNPTV_TEST_TMP, removed with the run
+
+// A Request as the runtime would build it (query and cookies parsed from the raw strings).
+pnptv::Request make_request(std::string method, std::string uri, std::string body = {},
+                            pnptv::Pairs headers = {});
+
+pnptv::Json body_json(const pnptv::Response& r);  // parsed body, null when it isn't JSON
+
+struct ShellResult {
+    int status;
+    std::string output;  // stdout and stderr together
+};
+// Runs a bash script with scripts/lib/services.sh sourced, in the repo folder.
+ShellResult shell(const std::string& script);
+
+int free_port();
+
+struct HttpResult {
+    long status = 0;  // 0: no answer
+    pnptv::Pairs headers;  // lower-case names
+    std::string body;
+    double seconds = 0;
+    std::optional<std::string> header(std::string_view lower_name) const { return pnptv::find_value(headers, lower_name); }
+};
+HttpResult http(const std::string& method, const std::string& url, const std::string& body = {},
+                const std::vector<std::string>& headers = {}, long timeout_ms = 5000);
+
+}  // namespace testing
