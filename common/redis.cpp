@@ -1,6 +1,7 @@
 #include "redis.hpp"
 
 #include <cerrno>
+#include <csignal>
 
 #include <hiredis/hiredis.h>
 
@@ -77,7 +78,11 @@ std::optional<RedisEndpoint> parse_redis_url(std::string_view url) {
 }
 
 Redis::Redis(RedisEndpoint endpoint, int connect_timeout_ms, int command_timeout_ms)
-    : endpoint_(std::move(endpoint)), connect_timeout_ms_(connect_timeout_ms), command_timeout_ms_(command_timeout_ms) {}
+    : endpoint_(std::move(endpoint)), connect_timeout_ms_(connect_timeout_ms), command_timeout_ms_(command_timeout_ms) {
+    // hiredis writes with write(2): a connection the server closed would raise SIGPIPE and kill
+    // the process instead of returning an error we can recover from.
+    signal(SIGPIPE, SIG_IGN);
+}
 
 Redis::~Redis() { disconnect(); }
 

@@ -1,0 +1,163 @@
+// The real stack (scripts/stack: PostgreSQL, Redis, nginx, spawn-fcgi + multiwatch functions) in
+// a folder of its own on free ports, driven from outside through nginx. Serial: it stops and
+// starts its own PostgreSQL and Redis.
+#define BOOST_TEST_MODULE serial_stack
+#include <boost/test/unit_test.hpp>
+
+#include <unistd.h>
+
+#include "testing.hpp"
+
+namespace {
+
+struct Stack {
+    std::string dir = testing::temp_dir() + "/stack";
+    int port = testing::free_port();
+    std::string env = "export STACK_RUN_DIR='" + dir + "' STACK_HTTP_PORT=" + std::to_string(port) +
+                      " STACK_PG_PORT=" + std::to_string(testing::free_port()) +
+                      " STACK_REDIS_PORT=" + std::to_string(testing::free_port()) + " STACK_WORKERS=2\n";
+    std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port) + path; }
+
+    Stack() {
+        auto r = testing::shell(env + "scripts/stack start");
+        BOOST_TEST_REQUIRE(r.status == 0, r.output);
+    }
+    ~Stack() { testing::shell(env + "scripts/stack stop"); }
+    testing::ShellResult sh(const std::string& script) const { return testing::shell(env + script); }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(stack_serves_health_and_survives_outages) {
+    Stack stack;
+
+    auto ok = testing::http("GET", stack.url("/health"));
+    BOOST_TEST(ok.status == 200);
+    BOOST_TEST(testing::body_json({200, {}, {}, ok.body})["postgres"] == "ok");
+    BOOST_TEST(ok.header("x-content-type-options").value_or("") == "nosniff");
+    BOOST_TEST(ok.header("referrer-policy").value_or("") == "strict-origin-when-cross-origin");
+    BOOST_TEST(ok.header("content-security-policy").value_or("").find("frame-ancestors 'self'") != std::string::npos);
+    BOOST_TEST(ok.header("server").value_or("") == "nginx");  // no version
+    BOOST_TEST(ok.header("x-request-id").value_or("").size() == 32u);
+
+    // The client's request id is carried through when well-formed.
+    auto rid = testing::http("GET", stack.url("/health"), {}, {"X-Request-Id: trace-abc.1"});
+    BOOST_TEST(rid.header("x-request-id").value_or("") == "trace-abc.1");
+
+    // PostgreSQL down: 503 naming it, quickly; back up: 200 again on the same workers.
+    BOOST_TEST_REQUIRE(stack.sh("pg_stop \"$STACK_RUN_DIR\"").status == 0);
+    for (int i = 0; i < 3; ++i) {  // every worker, not just the first to answer
+        auto down = testing::http("GET", stack.url("/health"));
+        BOOST_TEST(down.status == 503);
+        BOOST_TEST(down.seconds < 1.0);
+        auto j = testing::body_json({503, {}, {}, down.body});
+        BOOST_TEST(j["postgres"] != "ok");
+        BOOST_TEST(j["redis"] == "ok");
+        BOOST_TEST(j["error"]["message"].get<std::string>().find("postgres") != std::string::npos);
+    }
+    BOOST_TEST_REQUIRE(stack.sh("pg_start \"$STACK_RUN_DIR\" \"$STACK_PG_PORT\"").status == 0);
+    BOOST_TEST(testing::http("GET", stack.url("/health")).status == 200);
+
+    // Redis down: 503 naming it.
+    BOOST_TEST_REQUIRE(stack.sh("redis_stop \"$STACK_RUN_DIR\"").status == 0);
+    auto no_redis = testing::http("GET", stack.url("/health"));
+    BOOST_TEST(no_redis.status == 503);
+    BOOST_TEST(no_redis.seconds < 1.0);
+    BOOST_TEST(testing::body_json({503, {}, {}, no_redis.body})["redis"] != "ok");
+    BOOST_TEST_REQUIRE(stack.sh("redis_start \"$STACK_RUN_DIR\" \"$STACK_REDIS_PORT\"").status == 0);
+    BOOST_TEST(testing::http("GET", stack.url("/health")).status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(nginx_answers_bad_requests_with_json) {
+    Stack stack;
+    auto unknown = testing::http("GET", stack.url("/api/no/such/thing"));
+    BOOST_TEST(unknown.status == 404);
+    BOOST_TEST(testing::body_json({404, {}, {}, unknown.body})["error"]["code"] == "not_found");
+
+    auto wrong_method = testing::http("POST", stack.url("/health"), "{}", {"Content-Type: application/json"});
+    BOOST_TEST(wrong_method.status == 405);
+    BOOST_TEST(wrong_method.header("allow").value_or("") == "GET, HEAD");
+
+    auto big = testing::http("POST", stack.url("/health"), std::string(2 << 20, 'x'));
+    BOOST_TEST(big.status == 413);
+    BOOST_TEST(testing::body_json({413, {}, {}, big.body})["error"]["code"] == "body_too_large");
+
+    auto trace = testing::http("TRACE", stack.url("/health"));
+    BOOST_TEST(trace.status == 405);
+    BOOST_TEST(testing::body_json({405, {}, {}, trace.body}).contains("error"));
+
+    // The guarded pages exist and may be framed by Telegram's web client (Mini App).
+    auto hub = testing::http("GET", stack.url("/hub/"));
+    BOOST_TEST(hub.header("content-security-policy").value_or("").find("https://web.telegram.org") != std::string::npos);
+    auto asset = testing::http("GET", stack.url("/assets/app.css"));
+    BOOST_TEST(asset.status == 200);
+    BOOST_TEST(asset.header("cache-control").value_or("").find("immutable") != std::string::npos);
+    BOOST_TEST(asset.header("x-content-type-options").value_or("") == "nosniff");
+}
+
+BOOST_AUTO_TEST_CASE(invoke_runs_a_function_in_cgi_mode) {
+    Stack stack;
+    auto r = stack.sh("PNPTV_ENV_FILE=\"$STACK_RUN_DIR/env\" scripts/invoke health GET /health");
+    BOOST_TEST(r.status == 0, r.output);
+    BOOST_TEST(r.output.find("\nHTTP/1.1 200 OK\r\n") != std::string::npos, r.output);
+    BOOST_TEST(r.output.find("\"postgres\":\"ok\"") != std::string::npos);
+    auto bad = stack.sh("PNPTV_ENV_FILE=\"$STACK_RUN_DIR/env\" scripts/invoke health DELETE /health || echo rc=$?");
+    BOOST_TEST(bad.output.find("HTTP/1.1 405") != std::string::npos, bad.output);
+    BOOST_TEST(bad.output.find("rc=22") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(stop_leaves_nothing_running) {
+    std::string pids;
+    {
+        Stack stack;
+        auto r = stack.sh("cat \"$STACK_RUN_DIR\"/pids/*.pid \"$STACK_RUN_DIR/nginx/nginx.pid\" \"$STACK_RUN_DIR/redis/redis.pid\"; "
+                          "head -n 1 \"$STACK_RUN_DIR/pg/data/postmaster.pid\"; "
+                          "for p in $(cat \"$STACK_RUN_DIR\"/pids/*.pid); do pgrep -P $p; done");
+        BOOST_TEST_REQUIRE(r.status == 0, r.output);
+        pids = r.output;
+        auto stop = stack.sh("scripts/stack stop && scripts/stack stop");  // twice is fine
+        BOOST_TEST(stop.status == 0, stop.output);
+    }
+    int checked = 0;
+    std::istringstream in(pids);
+    for (std::string pid; in >> pid; ++checked) {
+        auto state = testing::shell("awk '/^State:/ {print $2}' /proc/" + pid + "/status 2>/dev/null || true").output;
+        BOOST_TEST((state.empty() || state.rfind("Z", 0) == 0), "pid " << pid << " still running: " << state);
+    }
+    BOOST_TEST(checked >= 6);  // postgres, redis, nginx, multiwatch and its two workers
+}
+
+BOOST_AUTO_TEST_CASE(sigterm_stops_an_idle_worker_cleanly) {
+    std::string dir = testing::temp_dir();
+    auto r = testing::shell(
+        "sock='" + dir + "/h.sock'\n"
+        "DATABASE_URL=postgresql:///x REDIS_URL=redis://127.0.0.1:1/0 spawn-fcgi -n -s \"$sock\" -- \"$PWD/$BUILD/bin/health\" &\n"
+        "pid=$!\n"
+        "for i in $(seq 50); do [ -S \"$sock\" ] && break; sleep 0.05; done\n"
+        "sleep 0.2; kill -TERM $pid\n"
+        "wait $pid && echo exit=0 || echo exit=$?");
+    BOOST_TEST(r.output.find("exit=0") != std::string::npos, r.output);
+}
+
+BOOST_AUTO_TEST_CASE(a_function_without_its_settings_refuses_to_start) {
+    auto r = testing::shell("env -i PATH=\"$PATH\" \"$BUILD/bin/health\" </dev/null || echo exit=$?");
+    BOOST_TEST(r.output.find("DATABASE_URL") != std::string::npos, r.output);
+    BOOST_TEST(r.output.find("exit=2") != std::string::npos, r.output);
+}
+
+BOOST_AUTO_TEST_CASE(production_nginx_config_passes_nginx_t) {
+    std::string dir = testing::temp_dir();
+    auto r = testing::shell(
+        "d='" + dir + "'\n"
+        "openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=pnptv.test -days 1 -keyout $d/key.pem -out $d/cert.pem 2>/dev/null\n"
+        "TRUSTED_PROXIES=10.0.0.0/8,192.0.2.7 scripts/nginx-conf production --socket-dir /run/pnptv --server-name pnptv.test "
+        "--tls-cert $d/cert.pem --tls-key $d/key.pem --out $d/site.conf\n"
+        "mkdir -p $d/tmp/body $d/tmp/proxy $d/tmp/fastcgi $d/tmp/uwsgi $d/tmp/scgi\n"
+        "sed -e \"s|@RUN_DIR@|$d|g\" -e 's|@USER@||' -e \"s|$d/site.conf|$d/site.conf|\" nginx/nginx.conf.in > $d/nginx.conf\n"
+        "sed -i \"s|include $d/site.conf;|include $d/site.conf;|\" $d/nginx.conf\n"
+        "sed -i 's|/var/log/nginx/pnptv.access.log|" + dir + "/access.log|' $d/site.conf\n"
+        "nginx -t -q -p $d -c $d/nginx.conf && echo nginx-t-ok\n"
+        "grep -c 'set_real_ip_from' $d/site.conf; grep -c Strict-Transport-Security $d/site.conf; grep -c 'listen 443 ssl' $d/site.conf");
+    BOOST_TEST(r.output.find("nginx-t-ok") != std::string::npos, r.output);
+    BOOST_TEST(r.output.find("\n2\n") != std::string::npos, r.output);  // two trusted proxies
+}
