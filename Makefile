@@ -8,6 +8,7 @@
 BUILD    ?= build
 CXX      ?= g++
 OPT      ?= -O2
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 CXXFLAGS ?= -std=c++20 $(OPT) -g -Wall -Wextra -Werror -pthread
 CPPFLAGS += -Icommon -I/usr/include/postgresql -MMD -MP -DPNPTV_VERSION='"$(VERSION)"'
@@ -28,6 +29,8 @@ TEST_BIN    := $(patsubst tests/%.cpp,$(BUILD)/tests/%,$(TEST_SRC))
 BIN         := $(FUNCTIONS:%=$(BUILD)/bin/%) $(BUILD)/bin/noop-responder
 
 .PHONY: all run stop test asan clean setup
+# Objects built through pattern rules are kept (make would delete them as intermediates).
+.SECONDARY:
 all: $(BUILD)/lib/libcommon.a $(BIN) $(TEST_BIN)
 
 $(BUILD)/obj/%.o: %.cpp
@@ -65,18 +68,18 @@ setup:
 	@scripts/setup
 
 run: setup
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@scripts/stack start
 
 stop:
 	@scripts/stack stop
 
 test: setup
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@BUILD=$(BUILD) tests/run
 
 asan: setup
-	@$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build/asan OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 		LDFLAGS="-pthread -fsanitize=address,undefined" all
 	@BUILD=build/asan ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 tests/run
 

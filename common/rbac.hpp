@@ -1,0 +1,17 @@
+// rbac.hpp — the three questions every guarded handler asks, answered with the right JSON error:
+// is there a session (401), is the caller an admin (403), does the caller have PRIME (403).
+//
+// Identity comes only from the session cookie (one Redis round trip, session.hpp), never from
+// X-User-* headers. Redis down → 503, never a grant.
+#pragma once
+
+#include "http.hpp"
+#include "session.hpp"
+
+namespace pnptv {
+
+Identity require_session(const Request& request);
+Identity require_admin(const Request& request);
+Identity require_prime(const Request& request);  // admins pass too
+
+}  // namespace pnptv

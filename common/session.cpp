@@ -1,0 +1,209 @@
+#include "session.hpp"
+
+#include <date/date.h>
+
+#include "config.hpp"
+#include "cookies.hpp"
+#include "crypto.hpp"
+#include "log.hpp"
+#include "redis.hpp"
+#include "text.hpp"
+#include "urlencoded.hpp"
+
+namespace pnptv {
+
+namespace {
+
+constexpr size_t max_sid_length = 128;
+
+bool valid_sid(std::string_view sid) {
+    if (sid.empty() || sid.size() > max_sid_length) return false;
+    for (char c : sid)
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+            return false;
+    return true;
+}
+
+std::string session_key(std::string_view sid) { return "sess:" + std::string(sid); }
+std::string authz_key(long long user_id) { return "user:" + std::to_string(user_id) + ":authz"; }
+
+// KEYS[1] = sess:<sid>; ARGV[1] = the configured TTL in seconds.
+// Returns nil (no session / no user) or {user_id, role, tier, banned}.
+// user.id may be a number (this stack) or a string (node-postgres returns bigint as text).
+constexpr std::string_view identify_script = R"lua(
+local raw = redis.call('GET', KEYS[1])
+if not raw then return nil end
+local ok, sess = pcall(cjson.decode, raw)
+if not ok or type(sess) ~= 'table' or type(sess.user) ~= 'table' then return nil end
+local id = sess.user.id
+if type(id) == 'number' then id = string.format('%.0f', id) elseif type(id) ~= 'string' then return nil end
+if not string.match(id, '^[1-9][0-9]*$') or #id > 18 then return nil end
+local authz = redis.call('HMGET', 'user:' .. id .. ':authz', 'banned', 'role', 'tier')
+local role = authz[2] or sess.user.role or 'user'
+local tier = authz[3] or sess.user.tier or 'free'
+local ttl = redis.call('TTL', KEYS[1])
+local max = tonumber(ARGV[1])
+if ttl > 0 and ttl < max - 60 then redis.call('EXPIRE', KEYS[1], max) end
+return {id, tostring(role), tostring(tier), authz[1] or '0'}
+)lua";
+
+std::string script_sha;
+
+// EVALSHA, loading the script on first use and again after a Redis restart (NOSCRIPT).
+RedisReply run_identify(std::string_view key) {
+    std::string ttl = std::to_string(session_ttl_seconds());
+    if (!script_sha.empty()) {
+        RedisReply r = redis().command({"EVALSHA", script_sha, "1", key, ttl});
+        if (!r.is_error() || r.str().rfind("NOSCRIPT", 0) != 0) return r;
+    }
+    RedisReply loaded = redis().command({"SCRIPT", "LOAD", identify_script});
+    if (!loaded.is_string()) throw RedisUnavailable();
+    script_sha = loaded.str();
+    return redis().command({"EVALSHA", script_sha, "1", key, ttl});
+}
+
+std::string iso8601_ms(std::chrono::system_clock::time_point t) {
+    return date::format("%FT%TZ", std::chrono::floor<std::chrono::milliseconds>(t));
+}
+
+bool cookie_secure() { return setting_bool("COOKIE_SECURE", true); }
+
+}  // namespace
+
+std::string sign_sid(std::string_view sid, std::string_view secret) {
+    return std::string(sid) + "." + base64_encode(hmac_sha256(secret, sid), Base64::standard, false);
+}
+
+std::string session_cookie_value(std::string_view sid, std::string_view secret) {
+    return percent_encode("s:" + sign_sid(sid, secret));
+}
+
+std::optional<std::string> unsign_session_cookie(std::string_view cookie_value, const std::vector<std::string>& secrets) {
+    if (cookie_value.size() > 512) return std::nullopt;
+    auto decoded = percent_decode(cookie_value);
+    if (!decoded || decoded->rfind("s:", 0) != 0) return std::nullopt;
+    std::string_view signed_value = std::string_view(*decoded).substr(2);
+    size_t dot = signed_value.rfind('.');
+    if (dot == std::string_view::npos) return std::nullopt;
+    std::string_view sid = signed_value.substr(0, dot);
+    std::string_view signature = signed_value.substr(dot + 1);
+    if (!valid_sid(sid) || signature.size() != 43) return std::nullopt;
+    bool ok = false;
+    for (const auto& secret : secrets) {
+        std::string expected = base64_encode(hmac_sha256(secret, sid), Base64::standard, false);
+        ok |= constant_time_equal(expected, signature);  // no early exit: every secret is tried
+    }
+    if (!ok) return std::nullopt;
+    return std::string(sid);
+}
+
+std::string new_sid() { return random_token(24); }
+
+const std::vector<std::string>& session_secrets() {
+    static const std::vector<std::string> secrets = [] {
+        std::vector<std::string> out;
+        const std::string setting_value = required_setting("SESSION_SECRETS");
+        for (auto s : split(setting_value, ','))
+            if (!trim(s).empty()) out.emplace_back(trim(s));
+        if (out.empty()) throw ConfigError("SESSION_SECRETS has no secret in it");
+        return out;
+    }();
+    return secrets;
+}
+
+long long session_ttl_seconds() {
+    static const long long ttl = setting_int("SESSION_TTL_SECONDS", 604800);
+    return ttl;
+}
+
+Json session_document(const SessionUser& user, std::chrono::system_clock::time_point expires, long long ttl_seconds,
+                      bool secure) {
+    return {{"cookie",
+             {{"originalMaxAge", ttl_seconds * 1000},
+              {"expires", iso8601_ms(expires)},
+              {"secure", secure},
+              {"httpOnly", true},
+              {"path", "/"},
+              {"sameSite", "lax"}}},
+            {"user",
+             {{"id", user.id},
+              {"telegram_id", user.telegram_id},
+              {"username", user.username},
+              {"first_name", user.first_name},
+              {"role", user.role},
+              {"tier", user.tier},
+              {"language", user.language}}}};
+}
+
+std::optional<Identity> identify_cookie(std::string_view cookie_value) {
+    auto sid = unsign_session_cookie(cookie_value, session_secrets());
+    if (!sid) return std::nullopt;
+    RedisReply r = run_identify(session_key(*sid));
+    if (r.is_error()) {
+        log_event(LogLevel::error, "session_script_error", {{"error", r.str()}});
+        throw RedisUnavailable();
+    }
+    if (!r.is_array() || r.size() != 4) return std::nullopt;
+    if (r.element(3).value_or("0") == "1") return std::nullopt;  // banned: the session no longer verifies
+    Identity id;
+    id.sid = *sid;
+    id.user_id = std::stoll(*r.element(0));
+    id.role = r.element(1).value_or("user");
+    id.tier = r.element(2).value_or("free");
+    return id;
+}
+
+std::optional<Identity> identify(const Request& request) {
+    auto cookie = request.cookie(session_cookie_name);
+    if (!cookie) return std::nullopt;
+    return identify_cookie(*cookie);
+}
+
+std::string create_session(const SessionUser& user) {
+    const long long ttl = session_ttl_seconds();
+    const auto expires = std::chrono::system_clock::now() + std::chrono::seconds(ttl);
+    std::string sid = new_sid();
+    std::string doc = session_document(user, expires, ttl, cookie_secure()).dump();
+    RedisReply r = redis().command({"SET", session_key(sid), doc, "EX", std::to_string(ttl), "NX"});
+    if (r.is_error()) throw RedisUnavailable();
+    if (r.is_nil()) return create_session(user);  // a 192-bit collision: practically never, but never reuse
+    return sid;
+}
+
+void destroy_session(std::string_view sid) { redis().command({"DEL", session_key(sid)}); }
+
+std::optional<std::chrono::system_clock::time_point> renew_session(std::string_view sid) {
+    const long long ttl = session_ttl_seconds();
+    std::string key = session_key(sid);
+    RedisReply current = redis().command({"GET", key});
+    if (!current.is_string()) return std::nullopt;
+    Json doc = Json::parse(current.str(), nullptr, false);
+    if (!doc.is_object()) return std::nullopt;
+    const auto expires = std::chrono::system_clock::now() + std::chrono::seconds(ttl);
+    if (!doc["cookie"].is_object()) doc["cookie"] = Json::object();
+    doc["cookie"]["expires"] = iso8601_ms(expires);
+    doc["cookie"]["originalMaxAge"] = ttl * 1000;
+    // XX: never resurrect a session destroyed meanwhile (logout in another tab).
+    RedisReply r = redis().command({"SET", key, doc.dump(), "EX", std::to_string(ttl), "XX"});
+    if (!r.is_string()) return std::nullopt;
+    return expires;
+}
+
+std::string session_set_cookie(std::string_view sid, std::chrono::system_clock::time_point expires) {
+    CookieOptions o;
+    o.secure = cookie_secure();
+    return build_set_cookie(session_cookie_name, session_cookie_value(sid, session_secrets().front()), expires, o);
+}
+
+std::string session_clear_cookie() {
+    CookieOptions o;
+    o.secure = cookie_secure();
+    return build_set_cookie(session_cookie_name, "", std::chrono::system_clock::time_point{}, o);
+}
+
+void write_authz(long long user_id, bool banned, std::string_view role, std::string_view tier) {
+    RedisReply r = redis().command({"HSET", authz_key(user_id), "banned", banned ? "1" : "0", "role", role, "tier", tier});
+    if (r.is_error()) throw RedisUnavailable();
+}
+
+}  // namespace pnptv

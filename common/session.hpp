@@ -1,0 +1,78 @@
+// session.hpp — sessions wire-compatible with express-session + connect-redis (protocols.md §1).
+//
+// Cookie `connect.sid` = percent-encoded "s:" + sid + "." + base64(HMAC-SHA256(secret, sid)),
+// standard alphabet, no padding. Redis key `sess:<sid>` holds the express-session JSON; its TTL
+// is the truth (the Node store refreshes with EXPIRE alone, so cookie.expires may lag).
+//
+// Who is calling is answered in ONE Redis round trip: a Lua script (EVALSHA) reads the session
+// together with the user's authorisation record `user:<id>:authz` (banned, role, tier), which
+// every ban, unban and tier change writes, so they show at the very next request for sessions
+// minted by either stack. When no authz record exists (a user only the Node stack has seen),
+// the session's own role and tier count. The same script refreshes the TTL at most once a minute.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http.hpp"
+
+namespace pnptv {
+
+inline constexpr std::string_view session_cookie_name = "connect.sid";
+
+// "<sid>.<signature>" for one secret.
+std::string sign_sid(std::string_view sid, std::string_view secret);
+// The full cookie value as it travels: "s%3A<sid>.<sig>" (percent-encoded).
+std::string session_cookie_value(std::string_view sid, std::string_view secret);
+// The sid, when the cookie value is well-formed and signed by any of the secrets; else nullopt.
+std::optional<std::string> unsign_session_cookie(std::string_view cookie_value, const std::vector<std::string>& secrets);
+
+std::string new_sid();  // 24 CSPRNG bytes, base64url → 32 characters
+
+// The secrets from SESSION_SECRETS (comma-separated; first signs). Throws ConfigError when empty.
+const std::vector<std::string>& session_secrets();
+
+struct SessionUser {
+    long long id = 0;
+    long long telegram_id = 0;
+    std::string username, first_name, role = "user", tier = "free", language = "en";
+};
+
+// Who is calling, as the guard and the RBAC helpers see it.
+struct Identity {
+    std::string sid;
+    long long user_id = 0;
+    std::string role;
+    std::string tier;
+};
+
+// The express-session JSON for a new session.
+Json session_document(const SessionUser& user, std::chrono::system_clock::time_point expires, long long ttl_seconds,
+                      bool secure);
+
+// Loads the identity behind the request's cookie in one Redis round trip; nullopt when there is
+// no valid session or the user is banned. Throws RedisUnavailable (callers fail closed).
+std::optional<Identity> identify(const Request& request);
+// The same for a bare cookie value (the guard has nothing else).
+std::optional<Identity> identify_cookie(std::string_view cookie_value);
+
+// Creates `sess:<sid>` for the user; returns the sid.
+std::string create_session(const SessionUser& user);
+void destroy_session(std::string_view sid);
+// Read-modify-write of the session's cookie.expires (unknown keys kept) with a fresh TTL.
+// Returns the new expiry, or nullopt when the session is gone.
+std::optional<std::chrono::system_clock::time_point> renew_session(std::string_view sid);
+
+// Set-Cookie values: a session cookie expiring at `expires`, and one that clears it.
+std::string session_set_cookie(std::string_view sid, std::chrono::system_clock::time_point expires);
+std::string session_clear_cookie();
+
+long long session_ttl_seconds();  // SESSION_TTL_SECONDS, default 7 days
+
+// The authorisation record the guard reads. Written after every change of ban, role or tier.
+void write_authz(long long user_id, bool banned, std::string_view role, std::string_view tier);
+
+}  // namespace pnptv

@@ -1,0 +1,278 @@
+#include "handler.hpp"
+
+#include <chrono>
+#include <ctime>
+
+#include "config.hpp"
+#include "crypto.hpp"
+#include "log.hpp"
+#include "pg.hpp"
+#include "rate_limit.hpp"
+#include "rbac.hpp"
+#include "redirect.hpp"
+#include "session.hpp"
+#include "telegram_auth.hpp"
+#include "urlencoded.hpp"
+
+namespace auth {
+
+using namespace pnptv;
+
+namespace {
+
+constexpr long long requests_per_minute = 100;
+constexpr size_t login_body_cap = 8 * 1024;
+
+// Saves what Telegram told us; the saved language wins over Telegram's on later logins.
+constexpr const char* upsert_user_sql = R"sql(
+INSERT INTO users (telegram_id, username, first_name, last_name, photo_url, language)
+VALUES ($1, NULLIF($2, ''), $3, NULLIF($4, ''), NULLIF($5, ''), $6)
+ON CONFLICT (telegram_id) DO UPDATE
+   SET username = EXCLUDED.username, first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name,
+       photo_url = COALESCE(EXCLUDED.photo_url, users.photo_url)
+RETURNING id, role, tier, language, banned_at IS NOT NULL
+)sql";
+
+constexpr const char* me_sql = R"sql(
+SELECT u.id, u.telegram_id, u.username, u.first_name, u.last_name, u.photo_url, u.language, u.role, u.tier,
+       u.age_verified_at IS NOT NULL, s.status, s.plan_id, to_char(s.ends_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+  FROM users u
+  LEFT JOIN subscriptions s ON s.user_id = u.id AND s.status = 'active'
+ WHERE u.id = $1 AND u.banned_at IS NULL
+)sql";
+
+// 100 requests per minute per client IP on every route here (nginx limit_req is the outer layer).
+template <Handler H>
+Response rate_limited(const Request& request, const PathParams& params) {
+    enforce_rate_limit("auth", request.remote_addr, requests_per_minute, 60);
+    return H(request, params);
+}
+
+std::string language_from(std::string_view language_code) {
+    return language_code.substr(0, 2) == "es" ? "es" : "en";
+}
+
+[[noreturn]] void reject_login(const Request& request, const TelegramAuth& result, std::string_view via) {
+    // The client IP is in the line so fail2ban can act on repeated failures.
+    log_event(LogLevel::warn, "login_failed",
+              {{"remote", request.remote_addr}, {"via", via}, {"reason", describe(result.result)}, {"field", result.field}});
+    bool malformed = result.result == TelegramAuthResult::missing_field ||
+                     result.result == TelegramAuthResult::duplicate_field ||
+                     result.result == TelegramAuthResult::bad_field;
+    if (malformed) throw HttpError(400, "invalid_login_fields", describe(result.result), result.field);
+    throw HttpError(401, "telegram_auth_failed", describe(result.result), result.field);
+}
+
+TelegramAuth check_widget_fields(const Request& request, const Pairs& fields, std::string_view via) {
+    TelegramAuth result = verify_login_widget(fields, required_setting("TELEGRAM_BOT_TOKEN"), std::time(nullptr),
+                                              setting_int("AUTH_MAX_AGE_SECONDS", 86400));
+    if (result.result != TelegramAuthResult::ok) reject_login(request, result, via);
+    return result;
+}
+
+struct LoggedIn {
+    Json user;
+    std::string set_cookie;
+};
+
+// Everything after Telegram vouched for the user: save them, refuse the banned, rotate the session.
+LoggedIn complete_login(const Request& request, const TelegramUser& tg, std::string_view via) {
+    std::string photo = tg.photo_url.rfind("https://", 0) == 0 ? tg.photo_url : "";
+    auto row = db().exec(upsert_user_sql, {tg.id, tg.username, tg.first_name, tg.last_name, photo,
+                                           language_from(tg.language_code)});
+    SessionUser user;
+    user.id = row.get_int(0, 0);
+    user.telegram_id = tg.id;
+    user.username = tg.username;
+    user.first_name = tg.first_name;
+    user.role = row.get(0, 1);
+    user.tier = row.get(0, 2);
+    user.language = row.get(0, 3);
+    bool banned = row.get_bool(0, 4);
+    write_authz(user.id, banned, user.role, user.tier);
+    if (banned) {
+        log_event(LogLevel::warn, "login_refused_banned", {{"remote", request.remote_addr}, {"user_id", user.id}});
+        throw HttpError(403, "banned", "This account is banned.");
+    }
+    // No fixation: whatever session came with the request ends, and a new sid is minted.
+    if (auto old = request.cookie(session_cookie_name))
+        if (auto sid = unsign_session_cookie(*old, session_secrets())) destroy_session(*sid);
+    std::string sid = create_session(user);
+    auto expires = std::chrono::system_clock::now() + std::chrono::seconds(session_ttl_seconds());
+    log_event(LogLevel::info, "login", {{"user_id", user.id}, {"via", via}, {"remote", request.remote_addr}});
+    return {{{"id", user.id},
+             {"telegram_id", user.telegram_id},
+             {"username", user.username},
+             {"first_name", user.first_name},
+             {"role", user.role},
+             {"tier", user.tier},
+             {"language", user.language}},
+            session_set_cookie(sid, expires)};
+}
+
+Json parse_json_body(const Request& request) {
+    if (request.media_type() != "application/json")
+        throw HttpError(415, "unsupported_media_type", "Send the login as application/json.");
+    Json body = Json::parse(request.body, nullptr, false);
+    if (body.is_discarded()) throw HttpError(400, "invalid_json", "The body is not valid JSON.");
+    if (!body.is_object()) throw HttpError(400, "invalid_json", "The body must be a JSON object.");
+    return body;
+}
+
+Response login_answer(LoggedIn in, const std::string& redirect) {
+    Response r = Response::json(200, {{"user", in.user}, {"redirect", redirect}});
+    r.set_cookies.push_back(std::move(in.set_cookie));
+    return r;
+}
+
+std::string redirect_param(const Request& request) {
+    return safe_redirect_target(find_value(request.query, "redirect").value_or(""));
+}
+
+std::string public_base_url() {
+    std::string base = required_setting("PUBLIC_BASE_URL");
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    return base;
+}
+
+// GET|POST /api/webapp/auth/telegram/start → Telegram's OAuth page, which returns to the callback.
+Response start(const Request& request, const PathParams&) {
+    std::string token = required_setting("TELEGRAM_BOT_TOKEN");
+    std::string bot_id = token.substr(0, token.find(':'));
+    std::string base = public_base_url();
+    std::string callback = base + "/api/webapp/auth/telegram/callback?redirect=" + percent_encode(redirect_param(request));
+    std::string oauth = setting_or("TELEGRAM_OAUTH_BASE", "https://oauth.telegram.org");
+    while (!oauth.empty() && oauth.back() == '/') oauth.pop_back();
+    return Response::redirect(oauth + "/auth?bot_id=" + percent_encode(bot_id) + "&origin=" + percent_encode(base) +
+                              "&request_access=write&return_to=" + percent_encode(callback));
+}
+
+// The OAuth redirect puts the fields in the URL fragment, which never reaches a server: this page
+// reads #tgAuthResult, posts it to /api/webapp/auth/telegram and follows the answer.
+constexpr std::string_view fragment_page = R"html(<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>PNPtv · Logging in…</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body><p id="status">Logging in…</p>
+<script>
+(async () => {
+  const status = document.getElementById('status');
+  const fail = (msg) => { status.textContent = msg + ' '; const a = document.createElement('a');
+    a.href = '/auth/'; a.textContent = 'Try again'; status.appendChild(a); };
+  const m = /[#&]tgAuthResult=([^&]*)/.exec(location.hash);
+  if (!m) return fail('Telegram did not send a login.');
+  let fields;
+  try {
+    let b64 = decodeURIComponent(m[1]).replace(/-/g, '+').replace(/_/g, '/');
+    while (b64.length % 4) b64 += '=';
+    fields = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(b64), c => c.charCodeAt(0))));
+  } catch (e) { return fail('The login from Telegram could not be read.'); }
+  const redirect = new URLSearchParams(location.search).get('redirect') || '/hub/';
+  const res = await fetch('/api/webapp/auth/telegram?redirect=' + encodeURIComponent(redirect), {
+    method: 'POST', headers: {'Content-Type': 'application/json'}, credentials: 'same-origin',
+    body: JSON.stringify(fields)});
+  const answer = await res.json().catch(() => ({}));
+  if (!res.ok) return fail((answer.error && answer.error.message) || 'Login failed.');
+  history.replaceState(null, '', location.pathname);
+  location.replace(answer.redirect || '/hub/');
+})();
+</script></body></html>
+)html";
+
+// GET /api/webapp/auth/telegram/callback — fields in the query (widget data-auth-url) or none
+// (OAuth redirect: the fragment page above takes over).
+Response callback(const Request& request, const PathParams&) {
+    Pairs fields;
+    for (const auto& kv : request.query)
+        if (kv.first != "redirect") fields.push_back(kv);  // ours, not Telegram's: not signed
+    if (fields.empty()) {
+        Response page = Response::text(200, std::string(fragment_page), "text/html; charset=utf-8");
+        return page;
+    }
+    TelegramAuth result = check_widget_fields(request, fields, "widget_redirect");
+    LoggedIn in = complete_login(request, result.user, "widget_redirect");
+    Response r = Response::redirect(redirect_param(request));
+    r.set_cookies.push_back(std::move(in.set_cookie));
+    return r;
+}
+
+// POST /api/webapp/auth/telegram — the widget's JavaScript callback, or the fragment page.
+Response login_widget_json(const Request& request, const PathParams&) {
+    Json body = parse_json_body(request);
+    auto fields = login_fields_from_json(body);
+    if (!fields)
+        throw HttpError(400, "invalid_login_fields", "Login fields must be strings or whole numbers.");
+    TelegramAuth result = check_widget_fields(request, *fields, "widget");
+    return login_answer(complete_login(request, result.user, "widget"), redirect_param(request));
+}
+
+// POST /api/webapp/auth/webapp — {"initData": "<Telegram.WebApp.initData>"} from the Mini App.
+Response login_webapp(const Request& request, const PathParams&) {
+    Json body = parse_json_body(request);
+    if (!body.contains("initData") || !body["initData"].is_string())
+        throw HttpError(400, "missing_field", "initData (a string) is required.", "initData");
+    const std::string init_data = body["initData"].get<std::string>();
+    if (init_data.empty() || init_data.size() > 4096)
+        throw HttpError(400, "invalid_field", "initData is empty or too long.", "initData");
+    TelegramAuth result = verify_webapp_init_data(init_data, required_setting("TELEGRAM_BOT_TOKEN"), std::time(nullptr),
+                                                  setting_int("AUTH_MAX_AGE_SECONDS", 86400));
+    if (result.result != TelegramAuthResult::ok) reject_login(request, result, "webapp");
+    return login_answer(complete_login(request, result.user, "webapp"), redirect_param(request));
+}
+
+// POST /api/webapp/auth/logout — always clears the cookie; destroys the session when there is one.
+Response logout(const Request& request, const PathParams&) {
+    if (auto cookie = request.cookie(session_cookie_name))
+        if (auto sid = unsign_session_cookie(*cookie, session_secrets())) destroy_session(*sid);
+    Response r = Response::json(200, {{"ok", true}});
+    r.set_cookies.push_back(session_clear_cookie());
+    return r;
+}
+
+// GET /api/webapp/auth/me — who am I; also re-issues the cookie with a fresh Expires (rolling).
+Response me(const Request& request, const PathParams&) {
+    Identity id = require_session(request);
+    auto row = db().exec(me_sql, {id.user_id});
+    if (row.rows() == 0) throw HttpError(401, "unauthenticated", "Log in to continue.");
+    auto expires = renew_session(id.sid);
+    if (!expires) throw HttpError(401, "unauthenticated", "Log in to continue.");
+    Json subscription = nullptr;
+    if (!row.is_null(0, 10))
+        subscription = {{"status", row.get(0, 10)}, {"plan_id", row.get(0, 11)},
+                        {"ends_at", row.get_opt(0, 12) ? Json(row.get(0, 12)) : Json(nullptr)}};
+    Json user = {{"id", row.get_int(0, 0)},
+                 {"telegram_id", row.get_int(0, 1)},
+                 {"username", row.get_opt(0, 2) ? Json(row.get(0, 2)) : Json(nullptr)},
+                 {"first_name", row.get(0, 3)},
+                 {"last_name", row.get_opt(0, 4) ? Json(row.get(0, 4)) : Json(nullptr)},
+                 {"photo_url", row.get_opt(0, 5) ? Json(row.get(0, 5)) : Json(nullptr)},
+                 {"language", row.get(0, 6)},
+                 {"age_verified", row.get_bool(0, 9)}};
+    Response r = Response::json(200, {{"user", user},
+                                      {"role", id.role},
+                                      {"tier", id.tier},
+                                      {"subscription", subscription}});
+    r.set_cookies.push_back(session_set_cookie(id.sid, *expires));
+    return r;
+}
+
+const Router routes({
+    {"GET", "/api/webapp/auth/telegram/start", rate_limited<start>, 0},
+    {"POST", "/api/webapp/auth/telegram/start", rate_limited<start>, 1024},
+    {"GET", "/api/webapp/auth/telegram/callback", rate_limited<callback>, 0},
+    {"POST", "/api/webapp/auth/telegram", rate_limited<login_widget_json>, login_body_cap},
+    {"POST", "/api/webapp/auth/webapp", rate_limited<login_webapp>, login_body_cap},
+    {"POST", "/api/webapp/auth/logout", rate_limited<logout>, 1024},
+    {"GET", "/api/webapp/auth/me", rate_limited<me>, 0},
+});
+
+}  // namespace
+
+Response handle(const Request& request) { return routes.dispatch(request); }
+
+const Function& function() {
+    static const Function f{"auth", routes,
+                            {"DATABASE_URL", "REDIS_URL", "SESSION_SECRETS", "TELEGRAM_BOT_TOKEN", "PUBLIC_BASE_URL"}};
+    return f;
+}
+
+}  // namespace auth

@@ -1,0 +1,550 @@
+// Sessions, Telegram login checks, redirects (vectors from protocols.md §1–3), and the auth and
+// auth-verify handlers against the run's real PostgreSQL and Redis.
+#define BOOST_TEST_MODULE auth
+#include <boost/test/unit_test.hpp>
+
+#include <unistd.h>
+
+#include <ctime>
+
+#include "../functions/auth-verify/handler.hpp"
+#include "../functions/auth/handler.hpp"
+#include "crypto.hpp"
+#include "pg.hpp"
+#include "redirect.hpp"
+#include "redis.hpp"
+#include "session.hpp"
+#include "telegram_auth.hpp"
+#include "testing.hpp"
+#include "urlencoded.hpp"
+
+using namespace pnptv;
+using testing::body_json;
+using testing::make_request;
+
+namespace {
+
+const std::string bot_token = "123456:TEST-TOKEN-abc";
+
+struct Settings {
+    Settings() {
+        setenv("SESSION_SECRETS", "keyboard cat, previous secret", 1);
+        setenv("TELEGRAM_BOT_TOKEN", bot_token.c_str(), 1);
+        setenv("PUBLIC_BASE_URL", "https://pnptv.test/", 1);
+        setenv("COOKIE_SECURE", "true", 1);
+        setenv("AUTH_MAX_AGE_SECONDS", "86400", 1);
+        setenv("TELEGRAM_OAUTH_BASE", "https://oauth.telegram.test", 1);
+    }
+};
+BOOST_TEST_GLOBAL_FIXTURE(Settings);
+
+long long fresh_telegram_id() {
+    auto b = random_bytes(4);
+    return 2'000'000'000LL + ((static_cast<unsigned char>(b[0]) << 16) | (static_cast<unsigned char>(b[1]) << 8) |
+                              static_cast<unsigned char>(b[2]));
+}
+
+// A distinct client address per test, so the rate limit of one never trips another.
+std::string fresh_ip() {
+    auto b = random_bytes(3);
+    return "10." + std::to_string(static_cast<unsigned char>(b[0])) + "." + std::to_string(static_cast<unsigned char>(b[1])) +
+           "." + std::to_string(static_cast<unsigned char>(b[2]));
+}
+
+Pairs signed_widget_fields(long long telegram_id, long long auth_date = std::time(nullptr)) {
+    Pairs f = {{"id", std::to_string(telegram_id)}, {"first_name", "Ana"}, {"username", "ana" + std::to_string(telegram_id)},
+               {"auth_date", std::to_string(auth_date)}};
+    f.emplace_back("hash", to_hex(hmac_sha256(sha256(bot_token), data_check_string(f))));
+    return f;
+}
+
+Json as_json(const Pairs& fields) {
+    Json j = Json::object();
+    for (auto& [k, v] : fields) j[k] = (k == "id" || k == "auth_date") ? Json(std::stoll(v)) : Json(v);
+    return j;
+}
+
+Request login_request(const Pairs& fields, const std::string& ip, const std::string& cookie = {}) {
+    Pairs headers = {{"content-type", "application/json"}};
+    if (!cookie.empty()) headers.emplace_back("cookie", cookie);
+    Request r = make_request("POST", "/api/webapp/auth/telegram", as_json(fields).dump(), headers);
+    r.remote_addr = ip;
+    return r;
+}
+
+// "connect.sid=<value>" from a Set-Cookie.
+std::string cookie_pair(const std::string& set_cookie) { return set_cookie.substr(0, set_cookie.find(';')); }
+std::string cookie_value(const std::string& set_cookie) {
+    std::string pair = cookie_pair(set_cookie);
+    return pair.substr(pair.find('=') + 1);
+}
+
+struct LoggedIn {
+    long long telegram_id;
+    long long user_id;
+    std::string cookie;  // "connect.sid=…"
+    std::string sid;
+};
+
+LoggedIn log_in(long long telegram_id = fresh_telegram_id()) {
+    auto r = auth::handle(login_request(signed_widget_fields(telegram_id), fresh_ip()));
+    BOOST_TEST_REQUIRE(r.status == 200, r.body);
+    BOOST_TEST_REQUIRE(r.set_cookies.size() == 1u);
+    LoggedIn in;
+    in.telegram_id = telegram_id;
+    in.user_id = body_json(r)["user"]["id"].get<long long>();
+    in.cookie = cookie_pair(r.set_cookies[0]);
+    in.sid = *unsign_session_cookie(cookie_value(r.set_cookies[0]), session_secrets());
+    return in;
+}
+
+Response verify_with(const std::string& cookie, const std::string& original_uri = "/hub/") {
+    Pairs headers = {{"x-original-uri", original_uri}};
+    if (!cookie.empty()) headers.emplace_back("cookie", cookie);
+    return auth_verify::handle(make_request("GET", "/api/webapp/auth/verify", {}, headers));
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- protocols.md §1: sessions
+BOOST_AUTO_TEST_SUITE(session_cookies)
+
+const std::string vector_sid = "q8Jx0Zr3m5Vt1NwYbE2kLp7sHd9fGa4c";
+const std::string vector_cookie =
+    "s%3Aq8Jx0Zr3m5Vt1NwYbE2kLp7sHd9fGa4c.KPrTUU6cBj45Hs5LiOR9rE1stVCSpO3CVGRDNRKFneU";
+
+BOOST_AUTO_TEST_CASE(signs_like_express_session) {
+    BOOST_TEST(sign_sid(vector_sid, "keyboard cat") ==
+               "q8Jx0Zr3m5Vt1NwYbE2kLp7sHd9fGa4c.KPrTUU6cBj45Hs5LiOR9rE1stVCSpO3CVGRDNRKFneU");
+    BOOST_TEST(session_cookie_value(vector_sid, "keyboard cat") == vector_cookie);
+    auto cookies = make_request("GET", "/", {}, {{"cookie", "connect.sid=" + vector_cookie}}).cookies;
+    BOOST_TEST(*unsign_session_cookie(*find_value(cookies, "connect.sid"), {"keyboard cat"}) == vector_sid);
+}
+
+BOOST_AUTO_TEST_CASE(a_changed_signature_is_no_session) {
+    std::string tampered = vector_cookie;
+    tampered.back() = tampered.back() == 'U' ? 'V' : 'U';
+    BOOST_TEST(!unsign_session_cookie(tampered, {"keyboard cat"}));
+}
+
+BOOST_AUTO_TEST_CASE(rotation_any_secret_verifies) {
+    BOOST_TEST(*unsign_session_cookie(vector_cookie, {"new secret", "keyboard cat"}) == vector_sid);
+    BOOST_TEST(!unsign_session_cookie(vector_cookie, {"new secret"}));
+}
+
+BOOST_AUTO_TEST_CASE(malformed_cookies_are_no_session) {
+    for (std::string bad : {std::string("q8Jx0Zr3m5Vt1NwYbE2kLp7sHd9fGa4c.KPrTUU6cBj45Hs5LiOR9rE1stVCSpO3CVGRDNRKFneU"),  // unsigned prefix
+                            std::string("s%3Aq8Jx0Zr3m5Vt1NwYbE2kLp7sHd9fGa4c"),                                      // no dot
+                            std::string("s%3A.KPrTUU6cBj45Hs5LiOR9rE1stVCSpO3CVGRDNRKFneU"),                         // empty sid
+                            std::string("s%3Aq8Jx.!!!"), std::string("s%3A%zz.x"), std::string(""), std::string("s:"),
+                            std::string("s%3Aa%0Ab.KPrTUU6cBj45Hs5LiOR9rE1stVCSpO3CVGRDNRKFneU"),
+                            "s%3A" + std::string(600, 'A') + ".x"})
+        BOOST_TEST(!unsign_session_cookie(bad, {"keyboard cat"}), bad);
+}
+
+BOOST_AUTO_TEST_CASE(new_sids_are_32_url_safe_characters) {
+    std::string a = new_sid(), b = new_sid();
+    BOOST_TEST(a.size() == 32u);
+    BOOST_TEST(a != b);
+}
+
+BOOST_AUTO_TEST_CASE(session_json_has_the_express_shape) {
+    using namespace std::chrono;
+    SessionUser u;
+    u.id = 17;
+    u.telegram_id = 123456789;
+    u.username = "ana";
+    u.first_name = "Ana";
+    u.language = "es";
+    Json doc = session_document(u, sys_days{year{2026} / 12 / 2} + hours{10}, 604800, true);
+    BOOST_TEST(doc["cookie"]["originalMaxAge"] == 604800000LL);
+    BOOST_TEST(doc["cookie"]["expires"] == "2026-12-02T10:00:00.000Z");
+    BOOST_TEST(doc["cookie"]["httpOnly"] == true);
+    BOOST_TEST(doc["cookie"]["sameSite"] == "lax");
+    BOOST_TEST(doc["cookie"]["path"] == "/");
+    BOOST_TEST(doc["user"]["id"] == 17);
+    BOOST_TEST(doc["user"]["role"] == "user");
+    BOOST_TEST(doc["user"]["tier"] == "free");
+    BOOST_TEST(doc["user"]["language"] == "es");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------- protocols.md §2: login widget
+BOOST_AUTO_TEST_SUITE(login_widget)
+
+const Pairs vector_fields = {{"id", "42"},
+                             {"first_name", "Ana"},
+                             {"username", "ana"},
+                             {"photo_url", "https://t.me/i/userpic/320/ana.jpg"},
+                             {"auth_date", "1700000000"},
+                             {"hash", "f815b069cb9dbbef21ef43804dafa5a055ec1c668945d4f33182025fa041e3b4"}};
+
+BOOST_AUTO_TEST_CASE(the_vector_verifies) {
+    auto r = verify_login_widget(vector_fields, bot_token, 1700000000 + 5, 86400);
+    BOOST_TEST((r.result == TelegramAuthResult::ok));
+    BOOST_TEST(r.user.id == 42);
+    BOOST_TEST(r.user.username == "ana");
+}
+
+BOOST_AUTO_TEST_CASE(forged_hash_and_changed_field_fail) {
+    Pairs forged = vector_fields;
+    forged.back().second[0] = forged.back().second[0] == 'f' ? 'e' : 'f';
+    BOOST_TEST((verify_login_widget(forged, bot_token, 1700000000, 86400).result == TelegramAuthResult::bad_hash));
+    Pairs changed = vector_fields;
+    changed[0].second = "43";
+    BOOST_TEST((verify_login_widget(changed, bot_token, 1700000000, 86400).result == TelegramAuthResult::bad_hash));
+    BOOST_TEST((verify_login_widget(vector_fields, "123456:OTHER", 1700000000, 86400).result == TelegramAuthResult::bad_hash));
+}
+
+BOOST_AUTO_TEST_CASE(stale_and_future_auth_dates_fail) {
+    BOOST_TEST((verify_login_widget(vector_fields, bot_token, 1700000000 + 86401, 86400).result == TelegramAuthResult::stale));
+    BOOST_TEST((verify_login_widget(vector_fields, bot_token, 1700000000 + 86400, 86400).result == TelegramAuthResult::ok));
+    BOOST_TEST((verify_login_widget(vector_fields, bot_token, 1700000000 - 61, 86400).result == TelegramAuthResult::future));
+    BOOST_TEST((verify_login_widget(vector_fields, bot_token, 1700000000 - 59, 86400).result == TelegramAuthResult::ok));
+}
+
+BOOST_AUTO_TEST_CASE(missing_duplicate_and_oversize_fields_fail) {
+    for (const char* name : {"hash", "auth_date", "id"}) {
+        Pairs f;
+        for (auto& kv : vector_fields)
+            if (kv.first != name) f.push_back(kv);
+        auto r = verify_login_widget(f, bot_token, 1700000000, 86400);
+        BOOST_TEST((r.result == TelegramAuthResult::missing_field || r.result == TelegramAuthResult::bad_hash), name);
+    }
+    Pairs dup = vector_fields;
+    dup.emplace_back("id", "43");
+    auto d = verify_login_widget(dup, bot_token, 1700000000, 86400);
+    BOOST_TEST((d.result == TelegramAuthResult::duplicate_field));
+    BOOST_TEST(d.field == "id");
+    Pairs big = vector_fields;
+    big.emplace_back("bio", std::string(5000, 'x'));
+    BOOST_TEST((verify_login_widget(big, bot_token, 1700000000, 86400).result == TelegramAuthResult::bad_field));
+    Pairs many = vector_fields;
+    for (int i = 0; i < 40; ++i) many.emplace_back("f" + std::to_string(i), "v");
+    BOOST_TEST((verify_login_widget(many, bot_token, 1700000000, 86400).result == TelegramAuthResult::bad_field));
+    Pairs bad_utf8 = vector_fields;
+    bad_utf8[1].second = "\xff\xfe";
+    BOOST_TEST((verify_login_widget(bad_utf8, bot_token, 1700000000, 86400).result == TelegramAuthResult::bad_field));
+}
+
+BOOST_AUTO_TEST_CASE(json_fields_use_decimal_text_for_numbers) {
+    Json j = {{"id", 42}, {"first_name", "Ana"}, {"username", "ana"}, {"photo_url", "https://t.me/i/userpic/320/ana.jpg"},
+              {"auth_date", 1700000000}, {"hash", "f815b069cb9dbbef21ef43804dafa5a055ec1c668945d4f33182025fa041e3b4"}};
+    auto fields = login_fields_from_json(j);
+    BOOST_REQUIRE(fields);
+    BOOST_TEST((verify_login_widget(*fields, bot_token, 1700000000, 86400).result == TelegramAuthResult::ok));
+    BOOST_TEST(!login_fields_from_json(Json::array()));
+    BOOST_TEST(!login_fields_from_json({{"id", 4.2}}));
+    BOOST_TEST(!login_fields_from_json({{"id", {{"x", 1}}}}));
+    BOOST_TEST(!login_fields_from_json({{"id", true}}));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------- protocols.md §3: Mini App initData
+BOOST_AUTO_TEST_SUITE(webapp_init_data)
+
+const std::string vector_init_data =
+    "query_id=AAHdF6IQAAAAAN0XohDhrOrc&user=%7B%22id%22%3A42%2C%22first_name%22%3A%22Ana%22%2C%22last_name%22%3A%22%22%2C%"
+    "22username%22%3A%22ana%22%2C%22language_code%22%3A%22es%22%2C%22allows_write_to_pm%22%3Atrue%7D&auth_date="
+    "1700000000&hash=378a9c088b709f27344b4ab2b2ff98952882237b8478d00f10f7080226fd6746";
+
+BOOST_AUTO_TEST_CASE(the_vector_verifies) {
+    auto pairs = parse_urlencoded(vector_init_data);
+    BOOST_TEST(data_check_string(*pairs) ==
+               "auth_date=1700000000\nquery_id=AAHdF6IQAAAAAN0XohDhrOrc\nuser={\"id\":42,\"first_name\":\"Ana\","
+               "\"last_name\":\"\",\"username\":\"ana\",\"language_code\":\"es\",\"allows_write_to_pm\":true}");
+    auto r = verify_webapp_init_data(vector_init_data, bot_token, 1700000000, 86400);
+    BOOST_TEST((r.result == TelegramAuthResult::ok));
+    BOOST_TEST(r.user.id == 42);
+    BOOST_TEST(r.user.language_code == "es");
+}
+
+BOOST_AUTO_TEST_CASE(tampering_and_age_fail) {
+    std::string tampered = vector_init_data;
+    tampered.replace(tampered.find("Ana"), 3, "Eve");
+    BOOST_TEST((verify_webapp_init_data(tampered, bot_token, 1700000000, 86400).result == TelegramAuthResult::bad_hash));
+    BOOST_TEST((verify_webapp_init_data(vector_init_data, bot_token, 1700000000 + 90000, 86400).result ==
+                TelegramAuthResult::stale));
+    // The widget's key does not verify initData (and vice versa).
+    auto pairs = parse_urlencoded(vector_init_data);
+    BOOST_TEST((verify_login_widget(*pairs, bot_token, 1700000000, 86400).result != TelegramAuthResult::ok));
+    BOOST_TEST((verify_webapp_init_data("user=%zz&hash=1", bot_token, 1700000000, 86400).result ==
+                TelegramAuthResult::bad_field));
+    BOOST_TEST((verify_webapp_init_data(vector_init_data + "&auth_date=1", bot_token, 1700000000, 86400).result ==
+                TelegramAuthResult::duplicate_field));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------- redirects
+BOOST_AUTO_TEST_CASE(redirect_targets_are_same_site_paths_only) {
+    for (const char* ok : {"/hub/", "/media/live/?stream=3", "/portal/x%20y"}) BOOST_TEST(safe_redirect_target(ok) == ok);
+    for (const char* bad : {"//evil.example", "https://evil.example", "/\\evil", "\\\\evil", "/%2F/evil.example",
+                            "/%5Cevil", "%2F%2Fevil.example", "/%252F%252Fevil", "javascript:alert(1)", "", "hub/",
+                            "/ /evil", "/\t/evil", "/%09/evil", "/%zz"})
+        BOOST_TEST(safe_redirect_target(bad) == "/hub/", bad);
+}
+
+// ---------------------------------------------------------------- functions/auth and auth-verify
+BOOST_AUTO_TEST_SUITE(handlers)
+
+BOOST_AUTO_TEST_CASE(widget_login_creates_user_session_and_cookie) {
+    long long tg = fresh_telegram_id();
+    auto r = auth::handle(login_request(signed_widget_fields(tg), fresh_ip()));
+    BOOST_TEST_REQUIRE(r.status == 200, r.body);
+    const std::string& c = r.set_cookies.at(0);
+    BOOST_TEST(c.rfind("connect.sid=s%3A", 0) == 0u);
+    for (const char* attr : {"; Path=/", "; Expires=", "; HttpOnly", "; Secure", "; SameSite=Lax"})
+        BOOST_TEST(c.find(attr) != std::string::npos, attr);
+    auto sid = unsign_session_cookie(cookie_value(c), session_secrets());
+    BOOST_REQUIRE(sid);
+    BOOST_TEST(sid->size() == 32u);
+    auto stored = redis().command({"GET", "sess:" + *sid});
+    Json doc = Json::parse(stored.str());
+    BOOST_TEST(doc["user"]["telegram_id"] == tg);
+    BOOST_TEST(doc["cookie"]["httpOnly"] == true);
+    long long ttl = redis().command({"TTL", "sess:" + *sid}).integer();
+    BOOST_TEST((ttl > 604000 && ttl <= 604800));
+    BOOST_TEST(db().exec("SELECT 1 FROM users WHERE telegram_id = $1", {tg}).rows() == 1);
+    BOOST_TEST(body_json(r)["redirect"] == "/hub/");
+}
+
+BOOST_AUTO_TEST_CASE(guard_accepts_a_valid_session_with_user_headers) {
+    auto in = log_in();
+    auto r = verify_with(in.cookie);
+    BOOST_TEST(r.status == 200);
+    BOOST_TEST(*r.header("X-User-Id") == std::to_string(in.user_id));
+    BOOST_TEST(*r.header("X-User-Role") == "user");
+    BOOST_TEST(*r.header("X-User-Tier") == "free");
+}
+
+BOOST_AUTO_TEST_CASE(guard_refuses_bad_cookies_with_the_login_location) {
+    auto in = log_in();
+    std::string tampered = in.cookie;
+    tampered.back() = tampered.back() == 'A' ? 'B' : 'A';
+    std::string unsigned_cookie = "connect.sid=" + in.sid;
+    std::string unknown = "connect.sid=" + session_cookie_value(new_sid(), "keyboard cat");
+    for (const std::string& c : {std::string(), tampered, unsigned_cookie, unknown, std::string("connect.sid=s%3A")}) {
+        auto r = verify_with(c, "/hub/x?y=1");
+        BOOST_TEST(r.status == 401, c);
+        BOOST_TEST(*r.header("X-Login-Redirect") == "/auth/?redirect=%2Fhub%2Fx%3Fy%3D1");
+    }
+    BOOST_TEST(*verify_with("", "//evil.example").header("X-Login-Redirect") == "/auth/?redirect=%2Fhub%2F");
+}
+
+BOOST_AUTO_TEST_CASE(expired_session_is_refused) {
+    auto in = log_in();
+    redis().command({"PEXPIRE", "sess:" + in.sid, "1"});
+    usleep(20000);
+    BOOST_TEST(verify_with(in.cookie).status == 401);
+}
+
+BOOST_AUTO_TEST_CASE(ban_and_tier_change_show_at_the_next_request) {
+    auto in = log_in();
+    write_authz(in.user_id, false, "user", "prime");
+    BOOST_TEST(*verify_with(in.cookie).header("X-User-Tier") == "prime");
+    db().exec("UPDATE users SET banned_at = now() WHERE id = $1", {in.user_id});
+    write_authz(in.user_id, true, "user", "prime");
+    BOOST_TEST(verify_with(in.cookie).status == 401);
+    // A banned user can't log in again either.
+    auto again = auth::handle(login_request(signed_widget_fields(in.telegram_id), fresh_ip()));
+    BOOST_TEST(again.status == 403);
+    BOOST_TEST(body_json(again)["error"]["code"] == "banned");
+    BOOST_TEST(again.set_cookies.empty());
+    // Unban: back at once.
+    db().exec("UPDATE users SET banned_at = NULL WHERE id = $1", {in.user_id});
+    write_authz(in.user_id, false, "user", "prime");
+    BOOST_TEST(verify_with(in.cookie).status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(sessions_minted_by_the_node_stack_verify) {
+    // node-postgres hands bigint ids over as strings; the Node stack's JSON carries extra keys.
+    std::string sid = new_sid();
+    Json doc = {{"cookie", {{"originalMaxAge", 86400000}, {"expires", "2030-01-01T00:00:00.000Z"}, {"httpOnly", true}, {"path", "/"}}},
+                {"user", {{"id", "987654321"}, {"role", "admin"}, {"tier", "prime"}}},
+                {"flash", {{"info", "hi"}}}};
+    redis().command({"SET", "sess:" + sid, doc.dump(), "EX", "3600"});
+    auto r = verify_with("connect.sid=" + session_cookie_value(sid, "previous secret"));
+    BOOST_TEST(r.status == 200);
+    BOOST_TEST(*r.header("X-User-Id") == "987654321");
+    BOOST_TEST(*r.header("X-User-Role") == "admin");
+    // A ban written by this stack applies to it at once.
+    write_authz(987654321, true, "admin", "prime");
+    BOOST_TEST(verify_with("connect.sid=" + session_cookie_value(sid, "keyboard cat")).status == 401);
+    // Unusable user ids are no session.
+    redis().command({"SET", "sess:" + sid, R"({"user":{"id":"1 or 1=1"}})", "EX", "60"});
+    BOOST_TEST(verify_with("connect.sid=" + session_cookie_value(sid, "keyboard cat")).status == 401);
+    redis().command({"SET", "sess:" + sid, "not json", "EX", "60"});
+    BOOST_TEST(verify_with("connect.sid=" + session_cookie_value(sid, "keyboard cat")).status == 401);
+}
+
+BOOST_AUTO_TEST_CASE(guard_refreshes_the_ttl_at_most_once_a_minute) {
+    auto in = log_in();
+    redis().command({"EXPIRE", "sess:" + in.sid, "604780"});  // 20 s used: no refresh yet
+    verify_with(in.cookie);
+    BOOST_TEST(redis().command({"TTL", "sess:" + in.sid}).integer() <= 604780);
+    redis().command({"EXPIRE", "sess:" + in.sid, "1000"});  // long unused: refreshed
+    verify_with(in.cookie);
+    BOOST_TEST(redis().command({"TTL", "sess:" + in.sid}).integer() > 604000);
+}
+
+BOOST_AUTO_TEST_CASE(login_rotates_the_session) {
+    auto first = log_in();
+    auto r = auth::handle(login_request(signed_widget_fields(first.telegram_id), fresh_ip(), first.cookie));
+    BOOST_TEST_REQUIRE(r.status == 200);
+    auto new_sid = unsign_session_cookie(cookie_value(r.set_cookies.at(0)), session_secrets());
+    BOOST_TEST(*new_sid != first.sid);
+    BOOST_TEST(redis().command({"EXISTS", "sess:" + first.sid}).integer() == 0);
+    BOOST_TEST(verify_with(first.cookie).status == 401);
+}
+
+BOOST_AUTO_TEST_CASE(logout_destroys_the_session_and_clears_the_cookie) {
+    auto in = log_in();
+    auto r = auth::handle(make_request("POST", "/api/webapp/auth/logout", {}, {{"cookie", in.cookie}}));
+    BOOST_TEST(r.status == 200);
+    BOOST_TEST(r.set_cookies.at(0).find("connect.sid=;") == 0u);
+    BOOST_TEST(r.set_cookies.at(0).find("Expires=Thu, 01 Jan 1970") != std::string::npos);
+    BOOST_TEST(redis().command({"EXISTS", "sess:" + in.sid}).integer() == 0);
+    BOOST_TEST(verify_with(in.cookie).status == 401);
+    // Without a session it still answers and clears.
+    BOOST_TEST(auth::handle(make_request("POST", "/api/webapp/auth/logout")).status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(me_answers_and_rolls_the_cookie) {
+    BOOST_TEST(auth::handle(make_request("GET", "/api/webapp/auth/me")).status == 401);
+    auto in = log_in();
+    redis().command({"HSET", "sess:x", "a", "b"});  // unrelated junk in Redis changes nothing
+    std::string raw = redis().command({"GET", "sess:" + in.sid}).str();
+    Json doc = Json::parse(raw);
+    doc["legacy"] = "kept";
+    redis().command({"SET", "sess:" + in.sid, doc.dump(), "EX", "5000"});
+    auto r = auth::handle(make_request("GET", "/api/webapp/auth/me", {}, {{"cookie", in.cookie}}));
+    BOOST_TEST_REQUIRE(r.status == 200, r.body);
+    auto j = body_json(r);
+    BOOST_TEST(j["user"]["telegram_id"] == in.telegram_id);
+    BOOST_TEST(j["role"] == "user");
+    BOOST_TEST(j["tier"] == "free");
+    BOOST_TEST(j["subscription"].is_null());
+    BOOST_TEST(r.set_cookies.size() == 1u);
+    BOOST_TEST(redis().command({"TTL", "sess:" + in.sid}).integer() > 600000);
+    BOOST_TEST(Json::parse(redis().command({"GET", "sess:" + in.sid}).str())["legacy"] == "kept");
+}
+
+BOOST_AUTO_TEST_CASE(webapp_login_with_fresh_init_data) {
+    long long tg = fresh_telegram_id();
+    Pairs pairs = {{"auth_date", std::to_string(std::time(nullptr))},
+                   {"query_id", "AAH"},
+                   {"user", Json({{"id", tg}, {"first_name", "Eva"}, {"language_code", "es-CO"}}).dump()}};
+    std::string init;
+    for (auto& [k, v] : pairs) init += k + "=" + percent_encode(v) + "&";
+    init += "hash=" + to_hex(hmac_sha256(hmac_sha256("WebAppData", bot_token), data_check_string(pairs)));
+    Request req = make_request("POST", "/api/webapp/auth/webapp", Json({{"initData", init}}).dump(),
+                               {{"content-type", "application/json"}});
+    req.remote_addr = fresh_ip();
+    auto r = auth::handle(req);
+    BOOST_TEST_REQUIRE(r.status == 200, r.body);
+    BOOST_TEST(body_json(r)["user"]["language"] == "es");
+    BOOST_TEST(r.set_cookies.size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(bad_login_input_is_refused_and_creates_nothing) {
+    long long tg = fresh_telegram_id();
+    auto post = [](const std::string& path, const std::string& body, const std::string& type = "application/json") {
+        Request r = make_request("POST", path, body, {{"content-type", type}});
+        r.remote_addr = fresh_ip();
+        return auth::handle(r);
+    };
+    Pairs stale = signed_widget_fields(tg, std::time(nullptr) - 90000);
+    Pairs future = signed_widget_fields(tg, std::time(nullptr) + 600);
+    Pairs forged = signed_widget_fields(tg);
+    forged[1].second = "Mallory";
+    struct Case { std::string path, body, type; int status; };
+    std::vector<Case> cases = {
+        {"/api/webapp/auth/telegram", as_json(stale).dump(), "application/json", 401},
+        {"/api/webapp/auth/telegram", as_json(future).dump(), "application/json", 401},
+        {"/api/webapp/auth/telegram", as_json(forged).dump(), "application/json", 401},
+        {"/api/webapp/auth/telegram", "{\"id\":", "application/json", 400},
+        {"/api/webapp/auth/telegram", "[1,2,3]", "application/json", 400},
+        {"/api/webapp/auth/telegram", R"({"id":"x","auth_date":[],"hash":{}})", "application/json", 400},
+        {"/api/webapp/auth/telegram", "{}", "application/json", 400},
+        {"/api/webapp/auth/telegram", "<a/>", "text/xml", 415},
+        {"/api/webapp/auth/webapp", R"({"initData":false})", "application/json", 400},
+        {"/api/webapp/auth/webapp", R"({"initData":""})", "application/json", 400},
+        {"/api/webapp/auth/webapp", R"({"initData":"user=%zz"})", "application/json", 400},
+        {"/api/webapp/auth/webapp", R"({"first_name":"\u00ff"})", "application/json", 400},
+    };
+    for (const auto& c : cases) {
+        auto r = post(c.path, c.body, c.type);
+        BOOST_TEST(r.status == c.status, c.path << " " << c.body);
+        BOOST_TEST(body_json(r)["error"]["code"].is_string());
+        BOOST_TEST(r.set_cookies.empty());
+    }
+    BOOST_TEST(db().exec("SELECT 1 FROM users WHERE telegram_id = $1", {tg}).rows() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(oversize_login_body_is_413) {
+    Request r = make_request("POST", "/api/webapp/auth/telegram", {}, {{"content-length", "2000000"}, {"content-type", "application/json"}});
+    auto resp = serve(auth::function(), r, [](char*, size_t) { return size_t{0}; });
+    BOOST_TEST(resp.status == 413);
+}
+
+BOOST_AUTO_TEST_CASE(start_redirects_to_telegram_with_the_callback) {
+    Request req = make_request("GET", "/api/webapp/auth/telegram/start?redirect=%2Fmedia%2F");
+    req.remote_addr = fresh_ip();
+    auto r = auth::handle(req);
+    BOOST_TEST(r.status == 302);
+    std::string loc = *r.header("Location");
+    BOOST_TEST(loc.rfind("https://oauth.telegram.test/auth?bot_id=123456&origin=https%3A%2F%2Fpnptv.test&request_access=write&return_to=", 0) == 0u, loc);
+    BOOST_TEST(loc.find(percent_encode("https://pnptv.test/api/webapp/auth/telegram/callback?redirect=%2Fmedia%2F")) != std::string::npos, loc);
+    Request evil = make_request("GET", "/api/webapp/auth/telegram/start?redirect=%2F%2Fevil.example");
+    evil.remote_addr = fresh_ip();
+    BOOST_TEST(auth::handle(evil).header("Location")->find("evil") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(callback_logs_in_from_the_query_or_serves_the_fragment_page) {
+    long long tg = fresh_telegram_id();
+    std::string query;
+    for (auto& [k, v] : signed_widget_fields(tg)) query += k + "=" + percent_encode(v) + "&";
+    Request req = make_request("GET", "/api/webapp/auth/telegram/callback?" + query + "redirect=%2Fportal%2F");
+    req.remote_addr = fresh_ip();
+    auto r = auth::handle(req);
+    BOOST_TEST_REQUIRE(r.status == 302, r.body);
+    BOOST_TEST(*r.header("Location") == "/portal/");
+    BOOST_TEST(r.set_cookies.size() == 1u);
+    for (const char* target : {"%2F%2Fevil.example", "https%3A%2F%2Fevil.example", "%2F%5Cevil", "%2F%252F%252Fevil"}) {
+        Request again = make_request("GET", "/api/webapp/auth/telegram/callback?" + query + "redirect=" + target);
+        again.remote_addr = fresh_ip();
+        auto a = auth::handle(again);
+        BOOST_TEST(*a.header("Location") == "/hub/", target);
+    }
+    Request bare = make_request("GET", "/api/webapp/auth/telegram/callback");
+    bare.remote_addr = fresh_ip();
+    auto page = auth::handle(bare);
+    BOOST_TEST(page.status == 200);
+    BOOST_TEST(page.header("Content-Type")->find("text/html") == 0u);
+    BOOST_TEST(page.body.find("tgAuthResult") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(the_101st_request_in_a_minute_is_429) {
+    std::string ip = fresh_ip();
+    for (int i = 0; i < 100; ++i) {
+        Request r = make_request("GET", "/api/webapp/auth/me");
+        r.remote_addr = ip;
+        BOOST_TEST_REQUIRE(auth::handle(r).status == 401);
+    }
+    Request r = make_request("GET", "/api/webapp/auth/me");
+    r.remote_addr = ip;
+    auto limited = auth::handle(r);
+    BOOST_TEST(limited.status == 429);
+    BOOST_TEST(body_json(limited)["error"]["code"] == "rate_limited");
+    long long retry = std::stoll(*limited.header("Retry-After"));
+    BOOST_TEST((retry >= 1 && retry <= 60));
+    // Another client is unaffected; the guard is never rate limited.
+    Request other = make_request("GET", "/api/webapp/auth/me");
+    other.remote_addr = fresh_ip();
+    BOOST_TEST(auth::handle(other).status == 401);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
