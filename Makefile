@@ -26,7 +26,8 @@ TEST_SUPPORT_SRC := $(wildcard tests/support/*.cpp)
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.cpp=$(BUILD)/obj/%.o)
 TEST_SRC    := $(wildcard tests/*.cpp)
 TEST_BIN    := $(patsubst tests/%.cpp,$(BUILD)/tests/%,$(TEST_SRC))
-BIN         := $(FUNCTIONS:%=$(BUILD)/bin/%) $(BUILD)/bin/noop-responder
+TOOLS       := $(patsubst scripts/tools/%.cpp,%,$(wildcard scripts/tools/*.cpp))
+BIN         := $(FUNCTIONS:%=$(BUILD)/bin/%) $(TOOLS:%=$(BUILD)/bin/%) $(BUILD)/bin/noop-responder
 
 .PHONY: all run stop test asan clean setup
 # Objects built through pattern rules are kept (make would delete them as intermediates).
@@ -54,6 +55,11 @@ $(BUILD)/bin/$(1): $(BUILD)/obj/functions/$(1)/main.o $(patsubst %.cpp,$(BUILD)/
 	$$(CXX) $$(LDFLAGS) $$(CXXFLAGS) $$(filter %.o,$$^) $(BUILD)/lib/libcommon.a $$(LDLIBS) -o $$@
 endef
 $(foreach f,$(FUNCTIONS),$(eval $(call function_binary,$(f))))
+
+# Operator tools (scripts/tools/<name>.cpp → build/bin/<name>), linked like functions.
+$(BUILD)/bin/%: $(BUILD)/obj/scripts/tools/%.o $(BUILD)/lib/libcommon.a
+	@mkdir -p $(@D)
+	$(CXX) $(LDFLAGS) $(CXXFLAGS) $< $(BUILD)/lib/libcommon.a $(LDLIBS) -o $@
 
 # The no-op FastCGI responder the guard benchmark compares against (scripts/bench/).
 $(BUILD)/bin/noop-responder: $(BUILD)/obj/scripts/bench/noop_responder.o

@@ -6,16 +6,23 @@
 
 #include <unistd.h>
 
+#include <ctime>
+
+#include "crypto.hpp"
+#include "telegram_auth.hpp"
 #include "testing.hpp"
+#include "urlencoded.hpp"
 
 namespace {
 
 struct Stack {
     std::string dir = testing::temp_dir() + "/stack";
     int port = testing::free_port();
-    std::string env = "export STACK_RUN_DIR='" + dir + "' STACK_HTTP_PORT=" + std::to_string(port) +
+    std::string env = "export PNPTV_SETTINGS=env.example STACK_RUN_DIR='" + dir + "' STACK_HTTP_PORT=" + std::to_string(port) +
                       " STACK_PG_PORT=" + std::to_string(testing::free_port()) +
-                      " STACK_REDIS_PORT=" + std::to_string(testing::free_port()) + " STACK_WORKERS=2\n";
+                      " STACK_REDIS_PORT=" + std::to_string(testing::free_port()) + " STACK_WORKERS=2\n"
+                      // The stack's own services, not the test run's (the environment would win).
+                      "unset DATABASE_URL REDIS_URL\n";
     std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port) + path; }
 
     Stack() {
@@ -86,8 +93,8 @@ BOOST_AUTO_TEST_CASE(nginx_answers_bad_requests_with_json) {
     BOOST_TEST(trace.status == 405);
     BOOST_TEST(testing::body_json({405, {}, {}, trace.body}).contains("error"));
 
-    // The guarded pages exist and may be framed by Telegram's web client (Mini App).
-    auto hub = testing::http("GET", stack.url("/hub/"));
+    // The pages a Mini App opens may be framed by Telegram's web client (Mini App).
+    auto hub = testing::http("GET", stack.url("/auth/"));
     BOOST_TEST(hub.header("content-security-policy").value_or("").find("https://web.telegram.org") != std::string::npos);
     auto asset = testing::http("GET", stack.url("/assets/app.css"));
     BOOST_TEST(asset.status == 200);
@@ -160,4 +167,78 @@ BOOST_AUTO_TEST_CASE(production_nginx_config_passes_nginx_t) {
         "grep -c 'set_real_ip_from' $d/site.conf; grep -c Strict-Transport-Security $d/site.conf; grep -c 'listen 443 ssl' $d/site.conf");
     BOOST_TEST(r.output.find("nginx-t-ok") != std::string::npos, r.output);
     BOOST_TEST(r.output.find("\n2\n") != std::string::npos, r.output);  // two trusted proxies
+}
+
+namespace {
+// Logs in through nginx exactly as the widget's JavaScript would; returns "connect.sid=…".
+std::string log_in_through_nginx(const Stack& stack, long long telegram_id) {
+    const std::string token = "123456:TEST-TOKEN-abc";  // env.example's local bot token
+    pnptv::Pairs f = {{"id", std::to_string(telegram_id)}, {"first_name", "Nginx"}, {"auth_date", std::to_string(std::time(nullptr))}};
+    std::string hash = pnptv::to_hex(pnptv::hmac_sha256(pnptv::sha256(token), pnptv::data_check_string(f)));
+    pnptv::Json body = {{"id", telegram_id}, {"first_name", "Nginx"}, {"auth_date", std::stoll(f[2].second)}, {"hash", hash}};
+    auto r = testing::http("POST", stack.url("/api/webapp/auth/telegram"), body.dump(), {"Content-Type: application/json"});
+    BOOST_TEST_REQUIRE(r.status == 200, r.body);
+    std::string c = r.header("set-cookie").value_or("");
+    return c.substr(0, c.find(';'));
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(the_guard_protects_pages_through_nginx) {
+    Stack stack;
+    for (const char* page : {"/hub/", "/media/", "/hangouts/", "/portal/"}) {
+        auto anon = testing::http("GET", stack.url(page));
+        BOOST_TEST(anon.status == 302, page);
+        BOOST_TEST(anon.header("location").value_or("") == "/auth/?redirect=" + pnptv::percent_encode(page));
+    }
+    auto anon = testing::http("GET", stack.url("/hub/?tab=feed"));
+    BOOST_TEST(anon.header("location").value_or("") == "/auth/?redirect=%2Fhub%2F%3Ftab%3Dfeed");
+    BOOST_TEST(testing::http("GET", stack.url("/auth/")).status == 200);  // the login page is public
+
+    std::string cookie = log_in_through_nginx(stack, 3000000001);
+    auto hub = testing::http("GET", stack.url("/hub/"), {}, {"Cookie: " + cookie, "X-User-Role: admin", "X-User-Id: 999999"});
+    BOOST_TEST(hub.status == 200);
+    BOOST_TEST(hub.body.find("PNPtv hub") != std::string::npos);
+    BOOST_TEST(hub.header("x-user-role").value_or("") == "user");  // never the client's value
+    BOOST_TEST(hub.header("x-user-id").value_or("") != "999999");
+    BOOST_TEST(hub.header("content-security-policy").value_or("").find("https://web.telegram.org") != std::string::npos);
+    // POST to a page still runs the guard as a GET and doesn't reach the guard with a body.
+    BOOST_TEST(testing::http("POST", stack.url("/hub/"), "x=1", {"Cookie: " + cookie}).status != 500);
+
+    auto me = testing::http("GET", stack.url("/api/webapp/auth/me"), {}, {"Cookie: " + cookie});
+    BOOST_TEST(me.status == 200);
+    BOOST_TEST(me.header("set-cookie").value_or("").find("HttpOnly") != std::string::npos);
+
+    // make-admin: the role shows at the next page load.
+    auto admin = stack.sh("PNPTV_ENV_FILE=\"$STACK_RUN_DIR/env\" scripts/make-admin 3000000001");
+    BOOST_TEST(admin.status == 0, admin.output);
+    BOOST_TEST(testing::http("GET", stack.url("/hub/"), {}, {"Cookie: " + cookie}).header("x-user-role").value_or("") == "admin");
+    auto again = stack.sh("PNPTV_ENV_FILE=\"$STACK_RUN_DIR/env\" scripts/make-admin 3000000001");
+    BOOST_TEST(again.output.find("already") != std::string::npos, again.output);
+    auto audit = stack.sh("psql \"$(pg_url \"$STACK_RUN_DIR\")\" -tAc \"SELECT count(*) FROM audit_log WHERE action = 'user.make_admin'\"");
+    BOOST_TEST(audit.output.find("1") == 0u, audit.output);
+    auto nobody = stack.sh("PNPTV_ENV_FILE=\"$STACK_RUN_DIR/env\" scripts/make-admin 42 || echo exit=$?");
+    BOOST_TEST(nobody.output.find("exit=1") != std::string::npos, nobody.output);
+
+    // Logout through nginx: the same cookie no longer opens the page.
+    BOOST_TEST(testing::http("POST", stack.url("/api/webapp/auth/logout"), {}, {"Cookie: " + cookie}).status == 200);
+    BOOST_TEST(testing::http("GET", stack.url("/hub/"), {}, {"Cookie: " + cookie}).status == 302);
+}
+
+BOOST_AUTO_TEST_CASE(redis_down_never_lets_a_page_through) {
+    Stack stack;
+    std::string cookie = log_in_through_nginx(stack, 3000000002);
+    BOOST_TEST(testing::http("GET", stack.url("/hub/"), {}, {"Cookie: " + cookie}).status == 200);
+    BOOST_TEST_REQUIRE(stack.sh("redis_stop \"$STACK_RUN_DIR\"").status == 0);
+    for (int i = 0; i < 5; ++i) {
+        auto r = testing::http("GET", stack.url("/hub/"), {}, {"Cookie: " + cookie});
+        BOOST_TEST(r.status != 200);
+        BOOST_TEST(r.status == 302);  // to the login page: fail closed
+    }
+    auto verify = testing::http("GET", stack.url("/api/webapp/auth/verify"), {}, {"Cookie: " + cookie});
+    BOOST_TEST(verify.status == 401);
+    // Logged once per burst, not per request.
+    auto log = stack.sh("grep -c guard_redis_unavailable \"$STACK_RUN_DIR/logs/auth-verify.log\" || true");
+    BOOST_TEST(std::stoi(log.output) <= 2, log.output);  // at most once per worker
+    BOOST_TEST_REQUIRE(stack.sh("redis_start \"$STACK_RUN_DIR\" \"$STACK_REDIS_PORT\" persist").status == 0);
+    BOOST_TEST(testing::http("GET", stack.url("/hub/"), {}, {"Cookie: " + cookie}).status == 200);  // AOF kept the session
 }
