@@ -20,6 +20,7 @@ std::string digest(const EVP_MD* md, std::string_view data) {
 
 std::string sha256(std::string_view data) { return digest(EVP_sha256(), data); }
 std::string md5(std::string_view data) { return digest(EVP_md5(), data); }
+std::string sha1(std::string_view data) { return digest(EVP_sha1(), data); }
 
 std::string hmac_sha256(std::string_view key, std::string_view message) {
     unsigned char out[EVP_MAX_MD_SIZE];

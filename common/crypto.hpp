@@ -12,6 +12,7 @@ namespace pnptv {
 
 std::string sha256(std::string_view data);                                  // 32 raw bytes
 std::string md5(std::string_view data);                                     // 16 raw bytes
+std::string sha1(std::string_view data);  // 20 raw bytes; only for naming Redis scripts, never for security
 std::string hmac_sha256(std::string_view key, std::string_view message);    // 32 raw bytes
 
 std::string to_hex(std::string_view bytes);

@@ -6,6 +6,7 @@
 #include <hiredis/hiredis.h>
 
 #include "config.hpp"
+#include "crypto.hpp"
 #include "log.hpp"
 
 namespace pnptv {
@@ -139,6 +140,22 @@ RedisReply Redis::command(const std::vector<std::string_view>& args) {
         disconnect();
         if (!dropped || attempt == 1) throw RedisUnavailable();
     }
+}
+
+RedisScript::RedisScript(std::string_view text_) : text(text_), sha(to_hex(sha1(text_))) {}
+
+RedisReply Redis::eval(const RedisScript& script, const std::vector<std::string_view>& keys,
+                       const std::vector<std::string_view>& args) {
+    const std::string& sha = script.sha;
+    const std::string key_count = std::to_string(keys.size());
+    std::vector<std::string_view> argv = {"EVALSHA", sha, key_count};
+    argv.insert(argv.end(), keys.begin(), keys.end());
+    argv.insert(argv.end(), args.begin(), args.end());
+    RedisReply r = command(argv);
+    if (!r.is_error() || r.str().rfind("NOSCRIPT", 0) != 0) return r;
+    RedisReply loaded = command({"SCRIPT", "LOAD", script.text});
+    if (!loaded.is_string() || loaded.str() != sha) throw RedisUnavailable();
+    return command(argv);
 }
 
 namespace {

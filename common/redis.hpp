@@ -53,6 +53,13 @@ struct RedisEndpoint {
 // redis://host:port/db or unix:///path/redis.sock[?db=N]; nullopt when malformed.
 std::optional<RedisEndpoint> parse_redis_url(std::string_view url);
 
+// A Lua script and its SHA-1, computed once.
+struct RedisScript {
+    explicit RedisScript(std::string_view text);
+    std::string_view text;
+    std::string sha;
+};
+
 class Redis {
 public:
     Redis(RedisEndpoint endpoint, int connect_timeout_ms, int command_timeout_ms);
@@ -61,6 +68,10 @@ public:
     Redis& operator=(const Redis&) = delete;
 
     RedisReply command(const std::vector<std::string_view>& args);
+    // EVALSHA of a Lua script by its SHA-1 (computed locally: no extra round trip in a fresh
+    // process); loads it only when Redis answers NOSCRIPT (first use, or after a restart).
+    RedisReply eval(const RedisScript& script, const std::vector<std::string_view>& keys,
+                    const std::vector<std::string_view>& args);
     void disconnect();
 
 private:

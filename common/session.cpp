@@ -30,7 +30,7 @@ std::string authz_key(long long user_id) { return "user:" + std::to_string(user_
 // KEYS[1] = sess:<sid>; ARGV[1] = the configured TTL in seconds.
 // Returns nil (no session / no user) or {user_id, role, tier, banned}.
 // user.id may be a number (this stack) or a string (node-postgres returns bigint as text).
-constexpr std::string_view identify_script = R"lua(
+const RedisScript identify_script(R"lua(
 local raw = redis.call('GET', KEYS[1])
 if not raw then return nil end
 local ok, sess = pcall(cjson.decode, raw)
@@ -45,22 +45,7 @@ local ttl = redis.call('TTL', KEYS[1])
 local max = tonumber(ARGV[1])
 if ttl > 0 and ttl < max - 60 then redis.call('EXPIRE', KEYS[1], max) end
 return {id, tostring(role), tostring(tier), authz[1] or '0'}
-)lua";
-
-std::string script_sha;
-
-// EVALSHA, loading the script on first use and again after a Redis restart (NOSCRIPT).
-RedisReply run_identify(std::string_view key) {
-    std::string ttl = std::to_string(session_ttl_seconds());
-    if (!script_sha.empty()) {
-        RedisReply r = redis().command({"EVALSHA", script_sha, "1", key, ttl});
-        if (!r.is_error() || r.str().rfind("NOSCRIPT", 0) != 0) return r;
-    }
-    RedisReply loaded = redis().command({"SCRIPT", "LOAD", identify_script});
-    if (!loaded.is_string()) throw RedisUnavailable();
-    script_sha = loaded.str();
-    return redis().command({"EVALSHA", script_sha, "1", key, ttl});
-}
+)lua");
 
 std::string iso8601_ms(std::chrono::system_clock::time_point t) {
     return date::format("%FT%TZ", std::chrono::floor<std::chrono::milliseconds>(t));
@@ -138,7 +123,8 @@ Json session_document(const SessionUser& user, std::chrono::system_clock::time_p
 std::optional<Identity> identify_cookie(std::string_view cookie_value) {
     auto sid = unsign_session_cookie(cookie_value, session_secrets());
     if (!sid) return std::nullopt;
-    RedisReply r = run_identify(session_key(*sid));
+    const std::string ttl = std::to_string(session_ttl_seconds());
+    RedisReply r = redis().eval(identify_script, {session_key(*sid)}, {ttl});
     if (r.is_error()) {
         log_event(LogLevel::error, "session_script_error", {{"error", r.str()}});
         throw RedisUnavailable();
