@@ -12,7 +12,7 @@ JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 CXXFLAGS ?= -std=c++20 $(OPT) -g -Wall -Wextra -Werror -pthread
 CPPFLAGS += -Icommon -I/usr/include/postgresql -MMD -MP -DPNPTV_VERSION='"$(VERSION)"'
-LDFLAGS  ?= -pthread
+LDFLAGS  ?= -pthread -Wl,--as-needed
 LDLIBS   := -lfcgi -lpq -lhiredis -lcurl -lssl -lcrypto -lz -lfmt
 TEST_LDLIBS := -lboost_unit_test_framework
 
