@@ -11,6 +11,7 @@
 #include "../functions/auth/handler.hpp"
 #include "crypto.hpp"
 #include "pg.hpp"
+#include "rbac.hpp"
 #include "redirect.hpp"
 #include "redis.hpp"
 #include "session.hpp"
@@ -545,6 +546,40 @@ BOOST_AUTO_TEST_CASE(the_101st_request_in_a_minute_is_429) {
     Request other = make_request("GET", "/api/webapp/auth/me");
     other.remote_addr = fresh_ip();
     BOOST_TEST(auth::handle(other).status == 401);
+}
+
+BOOST_AUTO_TEST_CASE(rbac_helpers_answer_401_and_403) {
+    auto status_of = [](auto check, const Request& r) {
+        try {
+            check(r);
+            return 200;
+        } catch (const HttpError& e) {
+            return e.status;
+        }
+    };
+    Request anonymous = make_request("GET", "/x");
+    BOOST_TEST(status_of(require_session, anonymous) == 401);
+    BOOST_TEST(status_of(require_admin, anonymous) == 401);
+    BOOST_TEST(status_of(require_prime, anonymous) == 401);
+    auto in = log_in();
+    Request user = make_request("GET", "/x", {}, {{"cookie", in.cookie}});
+    BOOST_TEST(status_of(require_session, user) == 200);
+    BOOST_TEST(require_session(user).user_id == in.user_id);
+    BOOST_TEST(status_of(require_admin, user) == 403);
+    BOOST_TEST(status_of(require_prime, user) == 403);
+    try {
+        require_prime(user);
+    } catch (const HttpError& e) {
+        BOOST_TEST(e.code == "prime_required");
+    }
+    write_authz(in.user_id, false, "user", "prime");
+    BOOST_TEST(status_of(require_prime, user) == 200);
+    BOOST_TEST(status_of(require_admin, user) == 403);
+    write_authz(in.user_id, false, "admin", "free");
+    BOOST_TEST(status_of(require_admin, user) == 200);
+    BOOST_TEST(status_of(require_prime, user) == 200);  // admins pass
+    write_authz(in.user_id, true, "admin", "prime");
+    BOOST_TEST(status_of(require_admin, user) == 401);  // banned: no session at all
 }
 
 BOOST_AUTO_TEST_SUITE_END()
