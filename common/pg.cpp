@@ -1,6 +1,7 @@
 #include "pg.hpp"
 
 #include <cstdlib>
+#include <stdexcept>
 
 #include <poll.h>
 
@@ -51,7 +52,7 @@ void Pg::disconnect() {
 }
 
 void Pg::ensure_connected() {
-    if (conn_ && !in_transaction_) {
+    if (conn_ && !in_transaction_ && channels_.empty()) {
         // An idle connection has nothing to say unless the server is ending it (a FATAL message,
         // then EOF after a restart or pg_terminate_backend). Anything waiting to be read, or a
         // bad status, means: start over on a fresh connection instead of failing mid-statement.
@@ -103,6 +104,37 @@ void Pg::transaction(const std::function<void()>& body) {
         }
         throw;
     }
+}
+
+void Pg::listen(std::string_view channel) {
+    // A channel is an identifier, not a value: only plain names are accepted, then quoted.
+    for (char c : channel)
+        if (!((c >= 'a' && c <= 'z') || c == '_')) throw std::invalid_argument("listen: bad channel name");
+    channels_.emplace_back(channel);
+    exec("LISTEN \"" + std::string(channel) + "\"");
+}
+
+bool Pg::wait_for_notification(int timeout_ms) {
+    bool fresh = !conn_;
+    ensure_connected();
+    if (fresh)
+        for (const auto& ch : channels_) exec("LISTEN \"" + ch + "\"");
+    auto drain = [&] {
+        bool any = false;
+        while (PGnotify* n = PQnotifies(conn_)) {
+            any = true;
+            PQfreemem(n);
+        }
+        return any;
+    };
+    if (drain()) return true;
+    pollfd p{PQsocket(conn_), POLLIN, 0};
+    if (poll(&p, 1, timeout_ms) <= 0) return false;
+    if (!PQconsumeInput(conn_)) {
+        disconnect();
+        return false;
+    }
+    return drain();
 }
 
 Pg& db() {

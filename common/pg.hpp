@@ -82,6 +82,11 @@ public:
     // Runs body inside BEGIN … COMMIT; ROLLBACK when it throws (and rethrows).
     void transaction(const std::function<void()>& body);
 
+    // LISTEN on a channel (re-issued after a reconnect), and wait up to timeout_ms for a
+    // NOTIFY on it; true when one arrived. Interrupted by a signal → false at once.
+    void listen(std::string_view channel);
+    bool wait_for_notification(int timeout_ms);
+
     bool connected() const;
     void disconnect();
 
@@ -90,6 +95,7 @@ private:
     std::string conninfo_;
     pg_conn* conn_ = nullptr;
     bool in_transaction_ = false;
+    std::vector<std::string> channels_;
 };
 
 // The process's connection, from DATABASE_URL.

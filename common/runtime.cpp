@@ -3,6 +3,7 @@
 #include <fcgiapp.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstring>
@@ -181,24 +182,52 @@ int run_fastcgi(const Function& function) {
 
 }  // namespace
 
+namespace {
+// Loads settings and checks the required ones; false (after saying why) when it can't start.
+bool start_up(const std::string& name, const std::vector<std::string>& required) {
+    try {
+        load_config();
+        init_logging(name, setting_or("LOG_LEVEL", "info"));
+        if (auto missing = first_missing_setting(required)) throw ConfigError("missing required setting " + *missing);
+        if (auto url = setting("REDIS_URL"); url && !parse_redis_url(*url))
+            throw ConfigError("REDIS_URL is not redis://host:port/db or unix:///path");
+        return true;
+    } catch (const ConfigError& e) {
+        init_logging(name, "info");
+        log_event(LogLevel::error, "config_error", {{"message", e.what()}});
+        std::cerr << name << ": " << e.what() << " (see env.example)\n";
+        return false;
+    }
+}
+
+volatile sig_atomic_t g_stop = 0;
+extern "C" void on_daemon_sigterm(int) { g_stop = 1; }
+}  // namespace
+
+bool stop_requested() { return g_stop != 0; }
+
+int run_daemon(const Daemon& daemon, int argc, char** argv) {
+    if (argc > 1 && std::string_view(argv[1]) == "--routes") return 0;
+    if (!start_up(daemon.name, daemon.required_settings)) return 2;
+    struct sigaction sa;
+    std::memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_daemon_sigterm;  // no SA_RESTART: a wait in progress returns at once
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, nullptr);
+    sigaction(SIGINT, &sa, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+    log_event(LogLevel::info, "started", {{"pid", static_cast<long long>(getpid())}});
+    int rc = daemon.main_loop();
+    log_event(LogLevel::info, "stopped", {{"exit_code", rc}});
+    return rc;
+}
+
 int run(const Function& function, int argc, char** argv) {
     if (argc > 1 && std::string_view(argv[1]) == "--routes") {
         std::cout << describe_routes(function.router);
         return 0;
     }
-    try {
-        load_config();
-        init_logging(function.name, setting_or("LOG_LEVEL", "info"));
-        if (auto missing = first_missing_setting(function.required_settings))
-            throw ConfigError("missing required setting " + *missing);
-        if (auto url = setting("REDIS_URL"); url && !parse_redis_url(*url))
-            throw ConfigError("REDIS_URL is not redis://host:port/db or unix:///path");
-    } catch (const ConfigError& e) {
-        init_logging(function.name, "info");
-        log_event(LogLevel::error, "config_error", {{"message", e.what()}});
-        std::cerr << function.name << ": " << e.what() << " (see env.example)\n";
-        return 2;
-    }
+    if (!start_up(function.name, function.required_settings)) return 2;
     if (FCGX_Init() != 0) return 1;
     if (FCGX_IsCGI()) return run_cgi(function);
     install_signal_handlers();

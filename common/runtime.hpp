@@ -26,6 +26,17 @@ struct Function {
 
 int run(const Function& function, int argc, char** argv);
 
+// A long-running process that is not a FastCGI function (notify-worker): same config, logging
+// and start-up checks; SIGTERM sets stop_requested() so the loop can finish what it is doing.
+// `--routes` prints nothing: a daemon serves no route.
+struct Daemon {
+    std::string name;
+    std::vector<std::string> required_settings;
+    std::function<int()> main_loop;
+};
+int run_daemon(const Daemon& daemon, int argc, char** argv);
+bool stop_requested();
+
 // The request line, headers, cookies and query of a CGI/FastCGI parameter list
 // ("NAME=value" strings, null-terminated array). The body is read separately.
 Request request_from_params(char** params);

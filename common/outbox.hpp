@@ -1,0 +1,29 @@
+// outbox.hpp — how a handler sends a Telegram message or an email: it writes an `outbox` row in
+// the same transaction as the state change that causes it, and notify-worker delivers it later
+// with retries. Nothing here talks to a third party.
+//
+// A dedupe_key makes the message once-only per cause (e.g. "activation:<payment id>:telegram"):
+// a second insert with the same key is silently skipped.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "http.hpp"
+
+namespace pnptv {
+
+// A Bot API call to make later: {"method":"sendMessage","chat_id":…,"text":…}. user_id (0: none)
+// lets the worker mark the user unreachable when Telegram answers 403.
+void enqueue_telegram(long long user_id, const Json& method_call, const std::optional<std::string>& dedupe_key = {});
+
+struct Email {
+    std::string to, subject, text, html;
+};
+void enqueue_email(long long user_id, const Email& email, const std::optional<std::string>& dedupe_key = {});
+
+// Shorthand for the common case: a text message to a user's private chat.
+Json send_message(long long chat_id, std::string_view text, const Json& reply_markup = nullptr);
+
+}  // namespace pnptv

@@ -1,0 +1,36 @@
+#include "telegram_bot.hpp"
+
+#include "config.hpp"
+#include "http_client.hpp"
+
+namespace pnptv {
+
+BotApiResult call_bot_api(std::string_view method, const Json& params) {
+    std::string base = setting_or("TELEGRAM_API_BASE", "https://api.telegram.org");
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    const std::string url = base + "/bot" + required_setting("TELEGRAM_BOT_TOKEN") + "/" + std::string(method);
+    auto r = http_call("POST", url, params.dump(-1, ' ', false, Json::error_handler_t::replace),
+                       {"Content-Type: application/json"}, setting_int("TELEGRAM_TIMEOUT_MS", 10000));
+    BotApiResult out;
+    out.http_status = r.status;
+    if (r.status == 0) {
+        out.description = r.error;
+        return out;
+    }
+    Json answer = Json::parse(r.body, nullptr, false);
+    if (!answer.is_object()) {
+        out.description = "HTTP " + std::to_string(r.status) + " with a body that is not JSON";
+        return out;
+    }
+    out.ok = answer.value("ok", false) && r.status == 200;
+    if (answer.contains("result")) out.result = answer["result"];
+    if (!out.ok) {
+        out.error_code = answer.value("error_code", r.status);
+        out.description = answer.value("description", std::string("no description"));
+        if (answer.contains("parameters") && answer["parameters"].is_object())
+            out.retry_after = answer["parameters"].value("retry_after", 0L);
+    }
+    return out;
+}
+
+}  // namespace pnptv

@@ -1,0 +1,27 @@
+// telegram_bot.hpp — outbound Telegram Bot API calls (protocols.md §4):
+// POST <TELEGRAM_API_BASE>/bot<token>/<method> with a JSON body.
+//
+// Only notify-worker calls this (handlers answer inline or write the outbox, never wait on
+// Telegram). The result says what the caller needs to decide: delivered, retry later (and when),
+// or give up on this chat (403: the user blocked the bot).
+#pragma once
+
+#include <string_view>
+
+#include "http.hpp"
+
+namespace pnptv {
+
+struct BotApiResult {
+    bool ok = false;
+    long http_status = 0;      // 0: Telegram could not be reached
+    long error_code = 0;       // Telegram's error_code when ok is false
+    std::string description;
+    long retry_after = 0;      // seconds, on 429
+    Json result;
+    bool blocked() const { return error_code == 403 || http_status == 403; }
+};
+
+BotApiResult call_bot_api(std::string_view method, const Json& params);
+
+}  // namespace pnptv

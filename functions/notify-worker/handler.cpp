@@ -1,0 +1,218 @@
+#include "handler.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <thread>
+#include <unordered_map>
+
+#include "config.hpp"
+#include "crypto.hpp"
+#include "log.hpp"
+#include "pg.hpp"
+#include "smtp.hpp"
+#include "telegram_bot.hpp"
+
+namespace notify_worker {
+
+using namespace pnptv;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// Due rows, oldest first, skipping those another worker holds. A claim lasts claim_seconds:
+// a worker that dies mid-batch leaves rows another worker takes over once the claim expires.
+constexpr const char* claim_sql = R"sql(
+WITH due AS (
+    SELECT id FROM outbox
+     WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= now()
+       AND (claimed_until IS NULL OR claimed_until < now())
+     ORDER BY next_attempt_at, id
+     LIMIT $1
+       FOR UPDATE SKIP LOCKED)
+UPDATE outbox o SET claimed_until = now() + make_interval(secs => $2), attempts = o.attempts + 1
+  FROM due WHERE o.id = due.id
+RETURNING o.id, o.kind, COALESCE(o.user_id, 0), o.payload::text, o.attempts,
+          COALESCE((SELECT u.unreachable_at IS NOT NULL FROM users u WHERE u.id = o.user_id), false)
+)sql";
+
+constexpr const char* delivered_sql =
+    "UPDATE outbox SET delivered_at = now(), claimed_until = NULL, last_error = NULL WHERE id = $1";
+constexpr const char* retry_sql =
+    "UPDATE outbox SET next_attempt_at = now() + make_interval(secs => $2), claimed_until = NULL, last_error = $3, "
+    "attempts = attempts - $4 WHERE id = $1";
+constexpr const char* dead_sql = "UPDATE outbox SET dead_at = now(), claimed_until = NULL, last_error = $2 WHERE id = $1";
+constexpr const char* release_sql = "UPDATE outbox SET claimed_until = NULL, attempts = attempts - 1 WHERE id = $1";
+constexpr const char* unreachable_sql = "UPDATE users SET unreachable_at = now() WHERE id = $1 AND unreachable_at IS NULL";
+constexpr const char* next_due_sql =
+    "SELECT EXTRACT(EPOCH FROM min(GREATEST(next_attempt_at, COALESCE(claimed_until, next_attempt_at)) - now())) "
+    "FROM outbox WHERE delivered_at IS NULL AND dead_at IS NULL";
+
+int batch_size() { return static_cast<int>(setting_int("OUTBOX_BATCH", 20)); }
+int claim_seconds() { return static_cast<int>(setting_int("OUTBOX_CLAIM_SECONDS", 60)); }
+int max_attempts() { return static_cast<int>(setting_int("OUTBOX_MAX_ATTEMPTS", 8)); }
+
+// Test hook: NOTIFY_WORKER_PAUSE_AT=<point> holds the worker there (logging "paused") so a test
+// can kill it at exactly that point. Unset in production; costs one getenv per row.
+void pause_point(const char* point) {
+    static const std::string wanted = setting_or("NOTIFY_WORKER_PAUSE_AT", "");
+    if (wanted != point) return;
+    log_event(LogLevel::info, "paused", {{"point", point}});
+    for (int i = 0; i < 600 && !stop_requested(); ++i) usleep(100000);
+}
+
+// Telegram: ~30 messages/s overall and 1/s per chat (protocols.md §4), paced in this process.
+void pace(long long chat_id) {
+    static Clock::time_point last_any{};
+    static std::unordered_map<long long, Clock::time_point> last_per_chat;
+    auto now = Clock::now();
+    auto wait_until = std::max(last_any + std::chrono::milliseconds(34),
+                               last_per_chat.count(chat_id) ? last_per_chat[chat_id] + std::chrono::seconds(1) : now);
+    if (wait_until > now) std::this_thread::sleep_until(wait_until);
+    last_any = last_per_chat[chat_id] = Clock::now();
+    if (last_per_chat.size() > 10000) last_per_chat.clear();
+}
+
+Delivery deliver_telegram(const OutboxRow& row) {
+    if (row.recipient_unreachable) return {Delivery::dead, 0, "recipient blocked the bot"};
+    const Json& p = row.payload;
+    if (!p.is_object() || !p.contains("method") || !p["method"].is_string())
+        return {Delivery::dead, 0, "payload has no Bot API method"};
+    Json params = p;
+    params.erase("method");
+    pace(params.value("chat_id", 0LL));
+    BotApiResult r = call_bot_api(p["method"].get<std::string>(), params);
+    if (r.ok) return {Delivery::delivered, 0, {}};
+    std::string error = "Telegram " + std::to_string(r.error_code ? r.error_code : r.http_status) + ": " + r.description;
+    if (r.blocked()) return {Delivery::blocked, 0, error};
+    if (r.error_code == 429) return {Delivery::retry, std::max(1L, r.retry_after), error};
+    // 400s other than rate limits are our fault (bad chat id, bad markup): retrying won't help.
+    if (r.error_code >= 400 && r.error_code < 500) return {Delivery::dead, 0, error};
+    return {Delivery::retry, 0, r.http_status ? error : "Telegram unreachable: " + r.description};
+}
+
+Delivery deliver_email(const OutboxRow& row) {
+    const Json& p = row.payload;
+    auto field = [&](const char* k) { return p.is_object() && p.contains(k) && p[k].is_string() ? p[k].get<std::string>() : ""; };
+    SmtpResult r = send_email({field("to"), field("subject"), field("text"), field("html")});
+    if (r.ok) return {Delivery::delivered, 0, {}};
+    return {r.permanent ? Delivery::dead : Delivery::retry, 0, "SMTP: " + r.error};
+}
+
+void record(const OutboxRow& row, const Delivery& d) {
+    switch (d.kind) {
+        case Delivery::delivered:
+            db().exec(delivered_sql, {row.id});
+            break;
+        case Delivery::blocked:
+            db().transaction([&] {
+                if (row.user_id) db().exec(unreachable_sql, {row.user_id});
+                db().exec(dead_sql, {row.id, d.error});
+            });
+            break;
+        case Delivery::dead:
+            db().exec(dead_sql, {row.id, d.error});
+            break;
+        case Delivery::retry: {
+            bool rate_limited = d.retry_after_seconds > 0;
+            if (!rate_limited && row.attempts >= max_attempts()) {
+                db().exec(dead_sql, {row.id, "gave up after " + std::to_string(row.attempts) + " attempts; last: " + d.error});
+                break;
+            }
+            long after = rate_limited ? d.retry_after_seconds : backoff_seconds(row.attempts);
+            // A 429 is Telegram pacing us, not a failure of this row: it doesn't use up an attempt.
+            db().exec(retry_sql, {row.id, static_cast<long long>(after), d.error.substr(0, 2000), rate_limited ? 1 : 0});
+            break;
+        }
+    }
+    LogLevel level = d.kind == Delivery::delivered ? LogLevel::info : LogLevel::warn;
+    log_event(level, "outbox_attempt",
+              {{"outbox_id", row.id}, {"kind", row.kind}, {"attempt", row.attempts},
+               {"result", d.kind == Delivery::delivered ? "delivered" : d.kind == Delivery::retry ? "retry"
+                          : d.kind == Delivery::blocked ? "blocked" : "dead"},
+               {"error", d.error}});
+}
+
+}  // namespace
+
+long backoff_seconds(int attempts) {
+    double base = static_cast<double>(setting_int("OUTBOX_RETRY_BASE_SECONDS", 5));
+    double delay = std::min(3600.0, base * std::pow(2.0, std::max(0, attempts - 1)));
+    unsigned char r = static_cast<unsigned char>(random_bytes(1)[0]);
+    double jitter = 0.75 + 0.5 * (r / 255.0);
+    return std::max(1L, std::lround(delay * jitter));
+}
+
+Delivery deliver(const OutboxRow& row) {
+    if (row.kind == "telegram") return deliver_telegram(row);
+    if (row.kind == "email") return deliver_email(row);
+    return {Delivery::dead, 0, "unknown outbox kind " + row.kind};
+}
+
+int drain_once() {
+    auto claimed = db().exec(claim_sql, {batch_size(), claim_seconds()});
+    std::vector<OutboxRow> rows;
+    for (int i = 0; i < claimed.rows(); ++i) {
+        OutboxRow row;
+        row.id = claimed.get_int(i, 0);
+        row.kind = claimed.get(i, 1);
+        row.user_id = claimed.get_int(i, 2);
+        row.payload = Json::parse(claimed.get(i, 3), nullptr, false);
+        row.attempts = static_cast<int>(claimed.get_int(i, 4));
+        row.recipient_unreachable = claimed.get_bool(i, 5);
+        rows.push_back(std::move(row));
+    }
+    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    if (!rows.empty()) pause_point("after_claim");
+    size_t done = 0;
+    for (; done < rows.size() && !stop_requested(); ++done) {
+        Delivery d = deliver(rows[done]);
+        if (d.kind == Delivery::delivered) pause_point("after_send");
+        record(rows[done], d);  // the send in flight is always recorded, SIGTERM or not
+    }
+    // Stopping mid-batch: hand back what wasn't tried, at once, for the next worker.
+    for (size_t i = done; i < rows.size(); ++i) db().exec(release_sql, {rows[i].id});
+    return static_cast<int>(done);
+}
+
+namespace {
+
+int main_loop() {
+    Pg listener(required_setting("DATABASE_URL"));
+    bool listening = false;
+    while (!stop_requested()) {
+        try {
+            if (!listening) {
+                listener.listen("outbox");
+                listening = true;
+            }
+            if (drain_once() > 0) continue;
+            // Nothing due: sleep until the next row is due or a NOTIFY says a new one arrived.
+            auto next = db().exec(next_due_sql);
+            double seconds = next.is_null(0, 0) ? 30.0 : std::stod(next.get(0, 0));
+            int wait_ms = static_cast<int>(std::clamp(seconds * 1000.0, 50.0, 30000.0));
+            listener.wait_for_notification(wait_ms);
+        } catch (const PgUnavailable&) {
+            listening = false;
+            listener.disconnect();
+            for (int i = 0; i < 20 && !stop_requested(); ++i) usleep(100000);  // 2 s, then try again
+        } catch (const std::exception& e) {
+            log_event(LogLevel::error, "worker_error", {{"error", e.what()}});
+            for (int i = 0; i < 20 && !stop_requested(); ++i) usleep(100000);
+        }
+    }
+    return 0;
+}
+
+}  // namespace
+
+const Daemon& daemon() {
+    static const Daemon d{"notify-worker",
+                          {"DATABASE_URL", "TELEGRAM_BOT_TOKEN", "SMTP_URL", "SMTP_FROM"},
+                          main_loop};
+    return d;
+}
+
+}  // namespace notify_worker

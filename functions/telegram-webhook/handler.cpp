@@ -1,0 +1,452 @@
+#include "handler.hpp"
+
+#include <fmt/args.h>
+#include <fmt/format.h>
+
+#include <ctime>
+#include <regex>
+
+#include "agora.hpp"
+#include "config.hpp"
+#include "crypto.hpp"
+#include "log.hpp"
+#include "outbox.hpp"
+#include "payment_link.hpp"
+#include "pg.hpp"
+#include "redis.hpp"
+#include "text.hpp"
+#include "urlencoded.hpp"
+
+namespace telegram_webhook {
+
+using namespace pnptv;
+
+namespace {
+
+constexpr size_t max_update_bytes = 1024 * 1024;
+constexpr long long payment_link_minutes = 30;
+constexpr const char* dedupe_prefix = "tg:update:";
+
+// ---------------------------------------------------------------- texts (EN/ES catalogue files)
+const Json& catalogue(std::string_view language) {
+    static const Json en = Json::parse(
+#include "texts_en.inc"
+    );
+    static const Json es = Json::parse(
+#include "texts_es.inc"
+    );
+    return language == "es" ? es : en;
+}
+
+std::string say(std::string_view language, const char* key,
+                std::initializer_list<std::pair<const char*, std::string>> args = {}) {
+    fmt::dynamic_format_arg_store<fmt::format_context> store;
+    for (const auto& [name, value] : args) store.push_back(fmt::arg(name, value));
+    return fmt::vformat(catalogue(language).at(key).get<std::string>(), store);
+}
+
+std::string language_of(const std::string& saved, const std::string& language_code) {
+    if (saved == "en" || saved == "es") return saved;
+    return language_code.substr(0, 2) == "es" ? "es" : "en";
+}
+
+std::string base_url() {
+    std::string b = required_setting("PUBLIC_BASE_URL");
+    while (!b.empty() && b.back() == '/') b.pop_back();
+    return b;
+}
+
+// ---------------------------------------------------------------- reading an update safely
+long long int_at(const Json& j, const char* key) {
+    return j.is_object() && j.contains(key) && j[key].is_number_integer() ? j[key].get<long long>() : 0;
+}
+std::string str_at(const Json& j, const char* key) {
+    return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
+}
+const Json& obj_at(const Json& j, const char* key) {
+    static const Json empty = Json::object();
+    return j.is_object() && j.contains(key) && j[key].is_object() ? j[key] : empty;
+}
+
+// ---------------------------------------------------------------- users
+struct User {
+    long long id = 0;
+    long long telegram_id = 0;
+    std::string language = "en", tier = "free", role = "user", first_name;
+    bool age_verified = false, banned = false;
+};
+
+constexpr const char* upsert_user_sql = R"sql(
+INSERT INTO users (telegram_id, username, first_name, last_name, language)
+VALUES ($1, NULLIF($2, ''), $3, NULLIF($4, ''), $5)
+ON CONFLICT (telegram_id) DO UPDATE
+   SET username = EXCLUDED.username, first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name,
+       unreachable_at = NULL
+RETURNING id, language, tier, role, age_verified_at IS NOT NULL, banned_at IS NOT NULL, first_name
+)sql";
+
+// Everyone who writes to the bot is registered (the same row the web login uses); writing to us
+// also proves they no longer block the bot.
+User register_user(const Json& from) {
+    long long tg = int_at(from, "id");
+    std::string first = str_at(from, "first_name"), last = str_at(from, "last_name"), username = str_at(from, "username");
+    // Telegram bounds these; the checks keep a hostile sender from tripping a constraint.
+    if (first.size() > 256 || !is_valid_utf8(first)) first = first.substr(0, 0);
+    if (last.size() > 256 || !is_valid_utf8(last)) last.clear();
+    if (username.size() > 64 || !is_valid_utf8(username)) username.clear();
+    auto r = db().exec(upsert_user_sql, {tg, username, first, last, language_of("", str_at(from, "language_code"))});
+    User u;
+    u.id = r.get_int(0, 0);
+    u.telegram_id = tg;
+    u.language = r.get(0, 1);
+    u.tier = r.get(0, 2);
+    u.role = r.get(0, 3);
+    u.age_verified = r.get_bool(0, 4);
+    u.banned = r.get_bool(0, 5);
+    u.first_name = r.get(0, 6);
+    return u;
+}
+
+// ---------------------------------------------------------------- what an update produces
+struct Outcome {
+    Json inline_reply;  // one Bot API call answered in the webhook response, when allowed
+    struct Later {
+        long long user_id;
+        Json call;
+        std::optional<std::string> dedupe_key;
+    };
+    std::vector<Later> later;  // everything else: through the outbox
+    std::string outcome = "handled";
+
+    // The first message goes back inline; further ones wait in the outbox.
+    void reply(long long user_id, Json call) {
+        if (inline_reply.is_null()) inline_reply = std::move(call);
+        else later.push_back({user_id, std::move(call), std::nullopt});
+    }
+};
+
+Json buttons(std::initializer_list<std::pair<std::string, std::string>> rows) {
+    Json keyboard = Json::array();
+    for (const auto& [text, data] : rows) keyboard.push_back(Json::array({{{"text", text}, {"callback_data", data}}}));
+    return {{"inline_keyboard", keyboard}};
+}
+
+// ---------------------------------------------------------------- commands
+void show_plans(Outcome& out, const User& u, long long chat_id) {
+    auto plans = db().exec("SELECT id, name, price::text, currency FROM plans WHERE active ORDER BY price, id");
+    if (plans.rows() == 0) return out.reply(u.id, send_message(chat_id, say(u.language, "no_plans")));
+    Json keyboard = Json::array();
+    for (int i = 0; i < plans.rows(); ++i) {
+        std::string label = say(u.language, "plan_button",
+                                {{"name", plans.get(i, 1)}, {"price", plans.get(i, 2)}, {"currency", plans.get(i, 3)}});
+        keyboard.push_back(Json::array({{{"text", label}, {"callback_data", "plan:" + plans.get(i, 0)}}}));
+    }
+    out.reply(u.id, send_message(chat_id, say(u.language, "plans_header"), {{"inline_keyboard", keyboard}}));
+}
+
+void send_plan_link(Outcome& out, const User& u, long long chat_id, const std::string& plan_id) {
+    auto plan = db().exec("SELECT name FROM plans WHERE id = $1 AND active", {plan_id});
+    if (plan.rows() == 0) return out.reply(u.id, send_message(chat_id, say(u.language, "unknown_plan")));
+    long long expires = std::time(nullptr) + payment_link_minutes * 60;
+    out.reply(u.id, send_message(chat_id, say(u.language, "plan_link",
+                                              {{"plan", plan.get(0, 0)}, {"link", payment_link(u.id, plan_id, expires)}})));
+}
+
+std::string agora_token(const std::string& channel, long long uid, AgoraRole role) {
+    AgoraTokenRequest r;
+    r.app_id = required_setting("AGORA_APP_ID");
+    r.app_certificate = required_setting("AGORA_APP_CERTIFICATE");
+    r.channel = channel;
+    r.uid = uid > 0 && uid <= 0xffffffffLL ? static_cast<uint32_t>(uid) : 0;
+    r.role = role;
+    r.expire_seconds = static_cast<uint32_t>(setting_int("AGORA_TOKEN_TTL_SECONDS", 3600));
+    return build_agora_rtc_token(r);
+}
+
+void hangout(Outcome& out, const User& u, long long chat_id, const std::string& args) {
+    static const std::regex room_name("^[a-z0-9_-]{1,32}$");
+    std::string room = args.empty() ? to_hex(random_bytes(4)) : to_lower(args);
+    if (!std::regex_match(room, room_name)) return out.reply(u.id, send_message(chat_id, say(u.language, "bad_room")));
+    std::string channel = "hangout-" + room;
+    std::string link = base_url() + "/hangouts/?room=" + percent_encode(channel) +
+                       "&token=" + percent_encode(agora_token(channel, u.id, AgoraRole::publisher)) +
+                       "&uid=" + std::to_string(u.id);
+    out.reply(u.id, send_message(chat_id, say(u.language, "hangout_link", {{"room", room}, {"link", link}})));
+}
+
+std::string host_link(long long stream_id, const std::string& channel, long long host_id) {
+    return base_url() + "/media/live/?stream=" + std::to_string(stream_id) +
+           "&token=" + percent_encode(agora_token(channel, host_id, AgoraRole::publisher)) + "&role=host";
+}
+
+// "host is live": to the host's followers, or to PRIME members when nobody follows them yet.
+// One statement however many recipients; notify-worker paces the sending.
+constexpr const char* live_notices_sql = R"sql(
+INSERT INTO outbox (kind, user_id, payload, dedupe_key)
+SELECT 'telegram', u.id,
+       jsonb_build_object('method', 'sendMessage', 'chat_id', u.telegram_id,
+                          'text', CASE WHEN u.language = 'es' THEN $3 ELSE $4 END),
+       'live:' || $1 || ':' || u.id
+  FROM users u
+ WHERE u.id <> $2 AND u.unreachable_at IS NULL AND u.banned_at IS NULL AND u.age_verified_at IS NOT NULL
+   AND CASE WHEN EXISTS (SELECT 1 FROM follows WHERE followed_id = $2)
+            THEN u.id IN (SELECT follower_id FROM follows WHERE followed_id = $2)
+            ELSE u.tier = 'prime' END
+ON CONFLICT (dedupe_key) DO NOTHING
+)sql";
+
+void live(Outcome& out, const User& u, long long chat_id, const std::string& args) {
+    if (to_lower(args) == "stop") {
+        auto r = db().exec("UPDATE live_streams SET status = 'ended', ended_at = now() WHERE host_id = $1 AND status = 'live'",
+                           {u.id});
+        return out.reply(u.id, send_message(chat_id, say(u.language, r.affected() ? "live_stopped" : "live_not_live")));
+    }
+    if (u.tier != "prime" && u.role != "admin")
+        return out.reply(u.id, send_message(chat_id, say(u.language, "live_upsell"),
+                                            buttons({{say(u.language, "prime_button"), "cmd:prime"}})));
+    auto current = db().exec("SELECT id, channel FROM live_streams WHERE host_id = $1 AND status = 'live'", {u.id});
+    if (current.rows())
+        return out.reply(u.id, send_message(chat_id, say(u.language, "live_already",
+                                                         {{"link", host_link(current.get_int(0, 0), current.get(0, 1), u.id)}})));
+    std::string channel = "live-" + to_hex(random_bytes(8));
+    auto stream = db().exec("INSERT INTO live_streams (host_id, channel) VALUES ($1, $2) RETURNING id", {u.id, channel});
+    long long stream_id = stream.get_int(0, 0);
+    std::string watch = base_url() + "/media/live/?stream=" + std::to_string(stream_id);
+    std::string host = u.first_name.empty() ? "PNPtv" : u.first_name;
+    db().exec(live_notices_sql, {stream_id, u.id, say("es", "live_notice", {{"host", host}, {"link", watch}}),
+                                 say("en", "live_notice", {{"host", host}, {"link", watch}})});
+    out.reply(u.id, send_message(chat_id, say(u.language, "live_started", {{"link", host_link(stream_id, channel, u.id)}})));
+}
+
+void radio(Outcome& out, const User& u, long long chat_id) {
+    std::string nothing = say(u.language, "radio_nothing", {{"link", base_url() + "/hub/"}});
+    try {
+        auto cached = redis().command({"GET", "radio:now-playing"});
+        Json now = cached.is_string() ? Json::parse(cached.str(), nullptr, false) : Json();
+        const Json& entry = now.is_object() && now.contains("entries") && now["entries"].is_array() &&
+                                    !now["entries"].empty()
+                                ? now["entries"][0]
+                                : now;
+        std::string title = str_at(entry, "title");
+        if (title.empty()) return out.reply(u.id, send_message(chat_id, nothing));
+        out.reply(u.id, send_message(chat_id, say(u.language, "radio_now", {{"title", title}, {"artist", str_at(entry, "artist")}})));
+    } catch (const RedisUnavailable&) {
+        out.reply(u.id, send_message(chat_id, nothing));  // a radio line is not worth failing the update
+    }
+}
+
+void age_prompt(Outcome& out, const User& u, long long chat_id, const std::string& payload) {
+    std::string data = payload == "prime" ? "age:prime" : "age";
+    out.reply(u.id, send_message(chat_id, say(u.language, "age_prompt"), buttons({{say(u.language, "age_button"), data}})));
+}
+
+void run_command(Outcome& out, const User& u, long long chat_id, const std::string& command, const std::string& args) {
+    if (command == "start") {
+        if (!u.age_verified) return age_prompt(out, u, chat_id, args);
+        if (args == "prime") return show_plans(out, u, chat_id);
+        return out.reply(u.id, send_message(chat_id, say(u.language, "help")));
+    }
+    if (command == "help") return out.reply(u.id, send_message(chat_id, say(u.language, "help")));
+    if (!u.age_verified) return out.reply(u.id, send_message(chat_id, say(u.language, "need_start")));
+    if (command == "prime") return show_plans(out, u, chat_id);
+    if (command == "hangout") return hangout(out, u, chat_id, args);
+    if (command == "live") return live(out, u, chat_id, args);
+    if (command == "videorama")
+        return out.reply(u.id, send_message(chat_id, say(u.language, "videorama", {{"link", base_url() + "/media/videorama/"}})));
+    if (command == "radio") return radio(out, u, chat_id);
+    out.outcome = "unknown_command";
+    out.reply(u.id, send_message(chat_id, say(u.language, "unknown_command")));
+}
+
+// "/cmd@BotName args" → ("cmd", "args"); empty command when addressed to another bot.
+std::pair<std::string, std::string> parse_command(const std::string& text) {
+    size_t space = text.find_first_of(" \n");
+    std::string head = text.substr(1, space == std::string::npos ? std::string::npos : space - 1);
+    std::string args = space == std::string::npos ? "" : std::string(trim(text.substr(space + 1)));
+    size_t at = head.find('@');
+    if (at != std::string::npos) {
+        if (!iequals(head.substr(at + 1), setting_or("TELEGRAM_BOT_USERNAME", ""))) return {"", ""};
+        head = head.substr(0, at);
+    }
+    return {to_lower(head), args.substr(0, 256)};
+}
+
+void on_message(Outcome& out, const Json& message) {
+    const Json& from = obj_at(message, "from");
+    long long chat_id = int_at(obj_at(message, "chat"), "id");
+    bool from_bot = from.contains("is_bot") && from["is_bot"].is_boolean() && from["is_bot"].get<bool>();
+    if (int_at(from, "id") <= 0 || chat_id == 0 || from_bot) {
+        out.outcome = "ignored_no_sender";
+        return;
+    }
+    User u = register_user(from);
+    if (u.banned) {
+        out.outcome = "ignored_banned";
+        return;
+    }
+    bool is_private = str_at(obj_at(message, "chat"), "type") == "private";
+    std::string text = str_at(message, "text");
+    if (text.empty()) {
+        out.outcome = "not_text";
+        if (is_private) out.reply(u.id, send_message(chat_id, say(u.language, "not_text")));
+        return;
+    }
+    if (text[0] != '/') {
+        out.outcome = "plain_text";
+        if (is_private) out.reply(u.id, send_message(chat_id, say(u.language, u.age_verified ? "unknown_command" : "need_start")));
+        return;
+    }
+    auto [command, args] = parse_command(text);
+    if (command.empty()) {
+        out.outcome = "other_bot";
+        return;
+    }
+    out.outcome = "command_" + command.substr(0, 32);
+    run_command(out, u, chat_id, command, args);
+}
+
+void on_callback(Outcome& out, const Json& query) {
+    const Json& from = obj_at(query, "from");
+    std::string query_id = str_at(query, "id");
+    if (query_id.empty() || int_at(from, "id") <= 0) {
+        out.outcome = "ignored_malformed_callback";
+        return;
+    }
+    // Always answered, so the user's button stops spinning; this is the inline reply.
+    out.inline_reply = {{"method", "answerCallbackQuery"}, {"callback_query_id", query_id}};
+    User u = register_user(from);
+    long long chat_id = int_at(obj_at(obj_at(query, "message"), "chat"), "id");
+    if (chat_id == 0) chat_id = u.telegram_id;
+    std::string data = str_at(query, "data");
+    if (u.banned) {
+        out.outcome = "ignored_banned";
+        return;
+    }
+    if (data == "age" || data == "age:prime") {
+        auto r = db().exec("UPDATE users SET age_verified_at = COALESCE(age_verified_at, now()) WHERE id = $1 "
+                           "RETURNING first_name", {u.id});
+        u.age_verified = true;
+        out.outcome = "age_verified";
+        out.reply(u.id, send_message(chat_id, say(u.language, "age_confirmed", {{"name", r.get(0, 0)}}) + "\n\n" +
+                                                  say(u.language, "help")));
+        if (data == "age:prime") show_plans(out, u, chat_id);
+        return;
+    }
+    if (!u.age_verified) return out.reply(u.id, send_message(chat_id, say(u.language, "need_start")));
+    if (data.rfind("plan:", 0) == 0) {
+        out.outcome = "plan_link";
+        return send_plan_link(out, u, chat_id, data.substr(5, 64));
+    }
+    if (data == "cmd:prime") {
+        out.outcome = "command_prime";
+        return show_plans(out, u, chat_id);
+    }
+    out.outcome = "unknown_callback";
+}
+
+// The user blocked (kicked) or unblocked the bot in their private chat.
+void on_my_chat_member(Outcome& out, const Json& update) {
+    const Json& from = obj_at(update, "from");
+    std::string status = str_at(obj_at(update, "new_chat_member"), "status");
+    if (str_at(obj_at(update, "chat"), "type") != "private" || int_at(from, "id") <= 0) {
+        out.outcome = "ignored_group_member_change";
+        return;
+    }
+    if (status == "kicked") {
+        db().exec("UPDATE users SET unreachable_at = now() WHERE telegram_id = $1 AND unreachable_at IS NULL",
+                  {int_at(from, "id")});
+        out.outcome = "blocked_bot";
+    } else if (status == "member") {
+        db().exec("UPDATE users SET unreachable_at = NULL WHERE telegram_id = $1", {int_at(from, "id")});
+        out.outcome = "unblocked_bot";
+    } else {
+        out.outcome = "ignored_member_status";
+    }
+}
+
+// ---------------------------------------------------------------- the webhook
+Response webhook(const Request& request, const PathParams&) {
+    static const std::string secret = required_setting("TELEGRAM_WEBHOOK_SECRET");
+    if (!constant_time_equal(request.header("x-telegram-bot-api-secret-token").value_or(""), secret)) {
+        log_event(LogLevel::warn, "webhook_bad_secret", {{"remote", request.remote_addr}});
+        throw HttpError(401, "bad_secret", "Unknown sender.");
+    }
+    Json update = Json::parse(request.body, nullptr, false);
+    if (update.is_discarded()) throw HttpError(400, "invalid_json", "The update is not valid JSON.");
+    if (!update.is_object() || !update.contains("update_id") || !update["update_id"].is_number_integer() ||
+        update["update_id"].get<long long>() < 0)
+        throw HttpError(400, "invalid_update", "An update needs a non-negative integer update_id.", "update_id");
+    const long long update_id = update["update_id"].get<long long>();
+
+    std::string kind = "unknown";
+    for (const char* k : {"message", "callback_query", "my_chat_member", "edited_message", "inline_query",
+                          "channel_post", "chat_member", "chat_join_request"})
+        if (update.contains(k)) {
+            kind = k;
+            break;
+        }
+    if (kind != "message" && kind != "callback_query" && kind != "my_chat_member") {
+        log_event(LogLevel::debug, "update_ignored", {{"update_id", update_id}, {"kind", kind}});
+        return Response::json(200, Json::object());
+    }
+
+    // Fast path for redeliveries: a short Redis lock, released if handling fails so that
+    // Telegram's retry is processed rather than dropped. PostgreSQL is the real guarantee.
+    const std::string lock = dedupe_prefix + std::to_string(update_id);
+    auto got = redis().command({"SET", lock, "processing", "NX", "EX", "60"});
+    if (got.is_nil()) {
+        log_event(LogLevel::info, "update_duplicate", {{"update_id", update_id}, {"where", "redis"}});
+        return Response::json(200, Json::object());
+    }
+    Outcome out;
+    bool duplicate = false;
+    try {
+        db().transaction([&] {
+            // Concurrent deliveries serialise on this row: the second waits, then sees a conflict.
+            auto claimed = db().exec("INSERT INTO telegram_updates (update_id, kind, outcome) VALUES ($1, $2, 'processing') "
+                                     "ON CONFLICT (update_id) DO NOTHING", {update_id, kind});
+            if (claimed.affected() == 0) {
+                duplicate = true;
+                return;
+            }
+            if (kind == "message") on_message(out, update["message"]);
+            else if (kind == "callback_query") on_callback(out, update["callback_query"]);
+            else on_my_chat_member(out, update["my_chat_member"]);
+            for (const auto& later : out.later) enqueue_telegram(later.user_id, later.call, later.dedupe_key);
+            db().exec("UPDATE telegram_updates SET outcome = $2 WHERE update_id = $1", {update_id, out.outcome});
+        });
+    } catch (...) {
+        try {
+            redis().command({"DEL", lock});
+        } catch (const RedisUnavailable&) {
+            // The lock expires on its own within a minute.
+        }
+        throw;
+    }
+    redis().command({"SET", lock, "done", "EX", "86400"});
+    if (duplicate) {
+        log_event(LogLevel::info, "update_duplicate", {{"update_id", update_id}, {"where", "postgres"}});
+        return Response::json(200, Json::object());
+    }
+    log_event(LogLevel::info, "update_handled", {{"update_id", update_id}, {"kind", kind}, {"outcome", out.outcome}});
+    // Telegram reads one Bot API call from the response; it gives no result for it, so only a
+    // reply whose failure needs no handling goes this way.
+    return Response::json(200, out.inline_reply.is_null() ? Json::object() : out.inline_reply);
+}
+
+const Router routes({
+    {"POST", "/webhook/telegram", webhook, max_update_bytes},
+});
+
+}  // namespace
+
+Response handle(const Request& request) { return routes.dispatch(request); }
+
+const Function& function() {
+    static const Function f{"telegram-webhook", routes,
+                            {"DATABASE_URL", "REDIS_URL", "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "PUBLIC_BASE_URL",
+                             "PAYMENT_LINK_SECRET", "AGORA_APP_ID", "AGORA_APP_CERTIFICATE"}};
+    return f;
+}
+
+}  // namespace telegram_webhook

@@ -1,0 +1,82 @@
+#!/usr/bin/python3
+"""A local stand-in for the Telegram Bot API (and other JSON HTTP services) that records calls.
+
+  fake_bot_api.py PORT_FILE
+
+Binds 127.0.0.1 on a free port and writes the port to PORT_FILE. Every POST to /bot<token>/<method>
+is answered like Telegram, in the current mode, and recorded once it has been answered OK.
+Control (for tests):
+  POST /__mode   {"mode": "ok" | "fail500" | "429" | "403", "retry_after": 1, "delay_ms": 0}
+  GET  /__calls  → [{"method": …, "token": …, "body": {…}}, …]   (accepted calls only)
+  POST /__reset  → clears the recorded calls
+Standard library only.
+"""
+import json, sys, threading, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+state = {"mode": "ok", "retry_after": 1, "delay_ms": 0}
+calls = []
+lock = threading.Lock()
+message_id = [0]
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def answer(self, status, obj):
+        data = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        if self.path == "/__calls":
+            with lock:
+                return self.answer(200, calls)
+        self.answer(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
+        if self.path == "/__mode":
+            with lock:
+                state.update(json.loads(body or b"{}"))
+            return self.answer(200, {"ok": True})
+        if self.path == "/__reset":
+            with lock:
+                calls.clear()
+            return self.answer(200, {"ok": True})
+        parts = self.path.strip("/").split("/")
+        if len(parts) != 2 or not parts[0].startswith("bot"):
+            return self.answer(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+        with lock:
+            mode, retry_after, delay = state["mode"], state["retry_after"], state["delay_ms"]
+        if delay:
+            time.sleep(delay / 1000)
+        if mode == "fail500":
+            return self.answer(500, {"ok": False, "error_code": 500, "description": "Internal Server Error"})
+        if mode == "429":
+            return self.answer(429, {"ok": False, "error_code": 429, "description": "Too Many Requests: retry later",
+                                     "parameters": {"retry_after": retry_after}})
+        if mode == "403":
+            return self.answer(403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"})
+        try:
+            payload = json.loads(body or b"{}")
+        except ValueError:
+            return self.answer(400, {"ok": False, "error_code": 400, "description": "Bad Request: invalid JSON"})
+        with lock:
+            message_id[0] += 1
+            calls.append({"method": parts[1], "token": parts[0][3:], "body": payload})
+        self.answer(200, {"ok": True, "result": {"message_id": message_id[0]}})
+
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(str(server.server_address[1]))
+import os
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+server.serve_forever()
