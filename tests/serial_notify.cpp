@@ -1,0 +1,261 @@
+// notify-worker as a real process against a database of its own, a fake Bot API that records
+// what it accepted, and an SMTP sink (aiosmtpd): delivery, retries, 429, 403, dead rows, and
+// kills at fixed points. Serial: it starts and kills processes and owns timing.
+#define BOOST_TEST_MODULE serial_notify
+#include <boost/test/unit_test.hpp>
+
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "crypto.hpp"
+#include "pg.hpp"
+#include "testing.hpp"
+
+using namespace pnptv;
+
+namespace {
+
+std::string trim_nl(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+}
+
+// Fresh database, fake Bot API, SMTP sink; the worker is started and stopped by each test.
+struct World {
+    std::string dir = testing::temp_dir();
+    std::string db_name = "pnptv_notify_" + to_hex(random_bytes(4));
+    std::string db_url;
+    std::string api;  // http://127.0.0.1:port
+    int smtp_port = testing::free_port();
+    std::unique_ptr<Pg> pg;
+    std::vector<std::string> worker_pids;
+
+    World() {
+        auto r = testing::shell("pg_createdb \"$PNPTV_TEST_TMP\" " + db_name + " && pg_migrate \"$PNPTV_TEST_TMP\" " +
+                                db_name + " deploy && pg_url \"$PNPTV_TEST_TMP\" " + db_name);
+        BOOST_TEST_REQUIRE(r.status == 0, r.output);
+        db_url = trim_nl(r.output.substr(r.output.rfind("postgresql://")));
+        pg = std::make_unique<Pg>(db_url);
+        auto fake = testing::shell("d='" + dir + "'; /usr/bin/python3 tests/fakes/fake_bot_api.py $d/api.port >$d/api.log 2>&1 &\n"
+                                   "/usr/bin/python3 -m aiosmtpd -n -l 127.0.0.1:" + std::to_string(smtp_port) +
+                                   " -c aiosmtpd.handlers.Mailbox $d/mail >$d/smtp.log 2>&1 &\n"
+                                   "for i in $(seq 100); do [ -f $d/api.port ] && break; sleep 0.05; done; cat $d/api.port");
+        api = "http://127.0.0.1:" + trim_nl(fake.output);
+        for (int i = 0; i < 100; ++i) {  // wait for the SMTP sink to listen
+            if (testing::shell("exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(smtp_port)).status == 0) break;
+            usleep(50000);
+        }
+    }
+    ~World() {
+        for (auto& p : worker_pids) testing::shell("kill -9 " + p + " 2>/dev/null || true");
+        testing::shell("pkill -f '" + dir + "' || true");
+    }
+
+    // Starts a worker; extra is "NAME=value …" settings.
+    std::string start_worker(const std::string& extra = "") {
+        auto r = testing::shell("env DATABASE_URL='" + db_url + "' TELEGRAM_API_BASE='" + api +
+                                "' TELEGRAM_BOT_TOKEN=123:abc SMTP_URL=smtp://127.0.0.1:" + std::to_string(smtp_port) +
+                                " SMTP_FROM='PNPtv <no-reply@pnptv.test>' OUTBOX_RETRY_BASE_SECONDS=1 LOG_LEVEL=info " +
+                                extra + " \"$BUILD/bin/notify-worker\" >>'" + dir + "/worker.log' 2>&1 & echo $!");
+        std::string pid = trim_nl(r.output);
+        worker_pids.push_back(pid);
+        return pid;
+    }
+    void signal_worker(const std::string& pid, const char* sig) {
+        testing::shell("kill -" + std::string(sig) + " " + pid + "; for i in $(seq 100); do "
+                       "s=$(awk '/^State:/ {print $2}' /proc/" + pid + "/status 2>/dev/null); "
+                       "[ -z \"$s\" ] || [ \"$s\" = Z ] && break; sleep 0.05; done");
+    }
+    bool wait_for_log(const std::string& needle, int seconds = 10) {
+        for (int i = 0; i < seconds * 20; ++i) {
+            if (testing::shell("grep -q '" + needle + "' '" + dir + "/worker.log'").status == 0) return true;
+            usleep(50000);
+        }
+        return false;
+    }
+    void mode(const Json& m) { testing::http("POST", api + "/__mode", m.dump()); }
+    Json calls() { return Json::parse(testing::http("GET", api + "/__calls").body); }
+    int calls_to(long long chat_id) {
+        int n = 0;
+        for (auto& c : calls())
+            if (c["body"].value("chat_id", 0LL) == chat_id) ++n;
+        return n;
+    }
+    long long add_user(long long telegram_id) {
+        return pg->exec("INSERT INTO users (telegram_id, first_name) VALUES ($1, 'W') RETURNING id", {telegram_id}).get_int(0, 0);
+    }
+    long long queue_message(long long user_id, long long chat_id, const std::string& text) {
+        Json call = {{"method", "sendMessage"}, {"chat_id", chat_id}, {"text", text}};
+        return pg->exec("INSERT INTO outbox (kind, user_id, payload) VALUES ('telegram', $1, $2::jsonb) RETURNING id",
+                        {user_id, call.dump()}).get_int(0, 0);
+    }
+    bool wait_until(const std::function<bool()>& done, int seconds = 15) {
+        for (int i = 0; i < seconds * 20; ++i) {
+            if (done()) return true;
+            usleep(50000);
+        }
+        return false;
+    }
+    std::string row_state(long long id) {
+        auto r = pg->exec("SELECT CASE WHEN delivered_at IS NOT NULL THEN 'delivered' WHEN dead_at IS NOT NULL THEN 'dead' "
+                          "ELSE 'pending' END FROM outbox WHERE id = $1", {id});
+        return r.get(0, 0);
+    }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(delivers_telegram_messages_and_email_with_both_parts) {
+    World w;
+    long long u = w.add_user(501);
+    long long msg = w.queue_message(u, 501, "hola");
+    long long mail = w.pg->exec(
+        "INSERT INTO outbox (kind, user_id, payload) VALUES ('email', $1, $2::jsonb) RETURNING id",
+        {u, Json({{"to", "ana@example.test"}, {"subject", "Suscripción activada"}, {"text", "plain body"},
+                  {"html", "<p>html body</p>"}}).dump()}).get_int(0, 0);
+    w.start_worker();
+    BOOST_TEST(w.wait_until([&] { return w.row_state(msg) == "delivered" && w.row_state(mail) == "delivered"; }));
+    auto calls = w.calls();
+    BOOST_TEST(calls.size() == 1u);
+    BOOST_TEST(calls[0]["method"] == "sendMessage");
+    BOOST_TEST(calls[0]["token"] == "123:abc");
+    BOOST_TEST(calls[0]["body"]["text"] == "hola");
+    BOOST_TEST(!calls[0]["body"].contains("method"));
+    auto mailbox = testing::shell("cat '" + w.dir + "'/mail/new/*");
+    BOOST_TEST(mailbox.output.find("multipart/alternative") != std::string::npos, mailbox.output);
+    BOOST_TEST(mailbox.output.find("text/plain") != std::string::npos);
+    BOOST_TEST(mailbox.output.find("text/html") != std::string::npos);
+    BOOST_TEST(mailbox.output.find("To: ana@example.test") != std::string::npos);
+    BOOST_TEST(mailbox.output.find("=?UTF-8?B?") != std::string::npos);  // the accented subject, encoded
+    // A row queued while the worker idles is picked up at once (LISTEN/NOTIFY), not at the next poll.
+    auto t0 = std::chrono::steady_clock::now();
+    long long later = w.queue_message(u, 501, "again");
+    BOOST_TEST(w.wait_until([&] { return w.row_state(later) == "delivered"; }, 5));
+    BOOST_TEST(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < 2.0);
+}
+
+BOOST_AUTO_TEST_CASE(api_down_then_up_delivers_once) {
+    World w;
+    long long u = w.add_user(502);
+    w.mode({{"mode", "fail500"}});
+    long long id = w.queue_message(u, 502, "retry me");
+    w.start_worker();
+    BOOST_TEST(w.wait_until([&] {
+        return w.pg->exec("SELECT attempts >= 1 AND last_error IS NOT NULL FROM outbox WHERE id = $1", {id}).get_bool(0, 0);
+    }));
+    BOOST_TEST(w.row_state(id) == "pending");
+    w.mode({{"mode", "ok"}});
+    BOOST_TEST(w.wait_until([&] { return w.row_state(id) == "delivered"; }));
+    usleep(1500000);
+    BOOST_TEST(w.calls_to(502) == 1);
+}
+
+BOOST_AUTO_TEST_CASE(rate_limit_429_honours_retry_after) {
+    World w;
+    long long u = w.add_user(503);
+    w.mode({{"mode", "429"}, {"retry_after", 2}});
+    long long id = w.queue_message(u, 503, "slow down");
+    w.start_worker();
+    BOOST_TEST(w.wait_until([&] {
+        return w.pg->exec("SELECT last_error LIKE '%429%' FROM outbox WHERE id = $1", {id}).get_bool(0, 0);
+    }));
+    auto wait = w.pg->exec("SELECT EXTRACT(EPOCH FROM next_attempt_at - now()), attempts FROM outbox WHERE id = $1", {id});
+    BOOST_TEST(std::stod(wait.get(0, 0)) > 1.0);  // not before retry_after
+    BOOST_TEST(wait.get_int(0, 1) == 0);  // a 429 doesn't use up an attempt
+    w.mode({{"mode", "ok"}});
+    BOOST_TEST(w.wait_until([&] { return w.row_state(id) == "delivered"; }));
+    BOOST_TEST(w.calls_to(503) == 1);
+}
+
+BOOST_AUTO_TEST_CASE(blocked_by_the_user_marks_them_unreachable_and_stops) {
+    World w;
+    long long u = w.add_user(504);
+    w.mode({{"mode", "403"}});
+    long long first = w.queue_message(u, 504, "one");
+    w.start_worker();
+    BOOST_TEST(w.wait_until([&] { return w.row_state(first) == "dead"; }));
+    BOOST_TEST(w.pg->exec("SELECT unreachable_at IS NOT NULL FROM users WHERE id = $1", {u}).get_bool(0, 0));
+    w.mode({{"mode", "ok"}});
+    long long second = w.queue_message(u, 504, "two");
+    BOOST_TEST(w.wait_until([&] { return w.row_state(second) == "dead"; }));
+    BOOST_TEST(w.calls_to(504) == 0);  // nothing more is sent to someone who blocked the bot
+}
+
+BOOST_AUTO_TEST_CASE(gives_up_after_the_last_attempt_and_keeps_the_error) {
+    World w;
+    long long u = w.add_user(505);
+    w.mode({{"mode", "fail500"}});
+    long long id = w.queue_message(u, 505, "doomed");
+    w.start_worker("OUTBOX_MAX_ATTEMPTS=2");
+    BOOST_TEST(w.wait_until([&] { return w.row_state(id) == "dead"; }));
+    auto row = w.pg->exec("SELECT attempts, last_error FROM outbox WHERE id = $1", {id});
+    BOOST_TEST(row.get_int(0, 0) == 2);
+    BOOST_TEST(row.get(0, 1).find("500") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(killed_after_claiming_before_sending_sends_once_after_restart) {
+    World w;
+    long long u = w.add_user(506);
+    std::vector<long long> ids;
+    for (int i = 0; i < 3; ++i) ids.push_back(w.queue_message(u, 506, "m" + std::to_string(i)));
+    std::string pid = w.start_worker("NOTIFY_WORKER_PAUSE_AT=after_claim OUTBOX_CLAIM_SECONDS=2");
+    BOOST_TEST_REQUIRE(w.wait_for_log("\"point\":\"after_claim\""));
+    w.signal_worker(pid, "KILL");
+    BOOST_TEST(w.calls_to(506) == 0);
+    w.start_worker("OUTBOX_CLAIM_SECONDS=2");  // the claims expire, the new worker takes over
+    BOOST_TEST(w.wait_until([&] {
+        for (auto id : ids)
+            if (w.row_state(id) != "delivered") return false;
+        return true;
+    }));
+    usleep(500000);
+    BOOST_TEST(w.calls_to(506) == 3);
+}
+
+BOOST_AUTO_TEST_CASE(killed_after_telegram_accepted_is_the_one_possible_duplicate) {
+    World w;
+    long long u = w.add_user(507);
+    long long id = w.queue_message(u, 507, "accepted");
+    std::string pid = w.start_worker("NOTIFY_WORKER_PAUSE_AT=after_send OUTBOX_CLAIM_SECONDS=2");
+    BOOST_TEST_REQUIRE(w.wait_for_log("\"point\":\"after_send\""));
+    w.signal_worker(pid, "KILL");
+    w.start_worker("OUTBOX_CLAIM_SECONDS=2");
+    BOOST_TEST(w.wait_until([&] { return w.row_state(id) == "delivered"; }));
+    BOOST_TEST(w.calls_to(507) == 2);  // at-least-once: documented, and only this window
+}
+
+BOOST_AUTO_TEST_CASE(sigterm_mid_batch_loses_nothing_and_sends_nothing_twice) {
+    World w;
+    long long u1 = w.add_user(508);
+    std::vector<long long> ids;
+    // Different chats so per-chat pacing doesn't dominate; each send takes 200 ms at the fake.
+    for (int i = 0; i < 8; ++i) {
+        long long chat = 600 + i;
+        ids.push_back(w.queue_message(u1, chat, "batch " + std::to_string(i)));
+    }
+    w.mode({{"mode", "ok"}, {"delay_ms", 200}});
+    std::string pid = w.start_worker();
+    BOOST_TEST(w.wait_until([&] { return w.calls().size() >= 2; }));
+    w.signal_worker(pid, "TERM");
+    auto exited = testing::shell("grep -c '\"event\":\"stopped\"' '" + w.dir + "/worker.log'");
+    BOOST_TEST(trim_nl(exited.output) == "1");
+    auto states = w.pg->exec("SELECT count(*) FILTER (WHERE delivered_at IS NOT NULL), "
+                             "count(*) FILTER (WHERE claimed_until IS NOT NULL AND delivered_at IS NULL) FROM outbox");
+    long long delivered_before = states.get_int(0, 0);
+    BOOST_TEST(delivered_before < 8);               // it stopped mid-batch
+    BOOST_TEST(states.get_int(0, 1) == 0);          // and handed back what it hadn't tried
+    BOOST_TEST(static_cast<long long>(w.calls().size()) == delivered_before);  // every send recorded
+    w.mode({{"mode", "ok"}, {"delay_ms", 0}});
+    w.start_worker();
+    BOOST_TEST(w.wait_until([&] {
+        for (auto id : ids)
+            if (w.row_state(id) != "delivered") return false;
+        return true;
+    }));
+    usleep(300000);
+    BOOST_TEST(w.calls().size() == 8u);
+    for (int i = 0; i < 8; ++i) BOOST_TEST(w.calls_to(600 + i) == 1);
+}
