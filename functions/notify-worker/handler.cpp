@@ -11,6 +11,7 @@
 #include "config.hpp"
 #include "crypto.hpp"
 #include "log.hpp"
+#include "payments.hpp"
 #include "pg.hpp"
 #include "smtp.hpp"
 #include "telegram_bot.hpp"
@@ -179,11 +180,33 @@ int drain_once() {
 
 namespace {
 
+// Subscription upkeep rides along with delivery: each job is idempotent and safe to run in
+// every worker at once (conditional UPDATEs, dedupe keys on the messages they queue).
+void run_periodic_jobs() {
+    static Clock::time_point last{};
+    const auto every = std::chrono::seconds(setting_int("JOBS_INTERVAL_SECONDS", 60));
+    if (last != Clock::time_point{} && Clock::now() - last < every) return;
+    last = Clock::now();
+    const std::pair<const char*, int (*)()> jobs[] = {{"reconcile_pending_payments", reconcile_pending_payments},
+                                                      {"expire_subscriptions", expire_subscriptions},
+                                                      {"send_expiry_reminders", send_expiry_reminders},
+                                                      {"prune_delivered_outbox", prune_delivered_outbox}};
+    for (const auto& [name, job] : jobs) {
+        try {
+            int n = job();
+            if (n) log_event(LogLevel::info, "job", {{"job", name}, {"count", n}});
+        } catch (const std::exception& e) {
+            log_event(LogLevel::warn, "job_failed", {{"job", name}, {"error", e.what()}});
+        }
+    }
+}
+
 int main_loop() {
     Pg listener(required_setting("DATABASE_URL"));
     bool listening = false;
     while (!stop_requested()) {
         try {
+            run_periodic_jobs();
             if (!listening) {
                 listener.listen("outbox");
                 listening = true;
@@ -192,7 +215,7 @@ int main_loop() {
             // Nothing due: sleep until the next row is due or a NOTIFY says a new one arrived.
             auto next = db().exec(next_due_sql);
             double seconds = next.is_null(0, 0) ? 30.0 : std::stod(next.get(0, 0));
-            int wait_ms = static_cast<int>(std::clamp(seconds * 1000.0, 50.0, 30000.0));
+            int wait_ms = static_cast<int>(std::clamp(seconds * 1000.0, 50.0, 10000.0));
             listener.wait_for_notification(wait_ms);
         } catch (const PgUnavailable&) {
             listening = false;
@@ -210,7 +233,7 @@ int main_loop() {
 
 const Daemon& daemon() {
     static const Daemon d{"notify-worker",
-                          {"DATABASE_URL", "TELEGRAM_BOT_TOKEN", "SMTP_URL", "SMTP_FROM"},
+                          {"DATABASE_URL", "REDIS_URL", "TELEGRAM_BOT_TOKEN", "SMTP_URL", "SMTP_FROM"},
                           main_loop};
     return d;
 }
