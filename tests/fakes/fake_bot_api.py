@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""A local stand-in for the Telegram Bot API (and other JSON HTTP services) that records calls.
+"""A local stand-in for the Telegram Bot API and ePayco's APIs that records calls.
 
   fake_bot_api.py PORT_FILE
 
@@ -9,12 +9,16 @@ Control (for tests):
   POST /__mode   {"mode": "ok" | "fail500" | "429" | "403", "retry_after": 1, "delay_ms": 0}
   GET  /__calls  → [{"method": …, "token": …, "body": {…}}, …]   (accepted calls only)
   POST /__reset  → clears the recorded calls
+ePayco: GET /validation/v1/reference/<ref> answers from POST /__validation {"<ref>": {x_ fields}}
+(unknown ref → success false); POST /login and /payment/session/create (Checkout v2).
+"epayco_mode": "down" in /__mode makes every ePayco route answer 503.
 Standard library only.
 """
 import json, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-state = {"mode": "ok", "retry_after": 1, "delay_ms": 0}
+state = {"mode": "ok", "retry_after": 1, "delay_ms": 0, "epayco_mode": "ok"}
+validation = {}
 calls = []
 lock = threading.Lock()
 message_id = [0]
@@ -38,6 +42,16 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/__calls":
             with lock:
                 return self.answer(200, calls)
+        if self.path.startswith("/validation/v1/reference/"):
+            if state["epayco_mode"] == "down":
+                return self.answer(503, {"success": False})
+            ref = self.path.rsplit("/", 1)[1]
+            with lock:
+                calls.append({"method": "validation", "token": "", "body": {"ref": ref}})
+                data = validation.get(ref)
+            if data is None:
+                return self.answer(200, {"success": False, "text_response": "not found"})
+            return self.answer(200, {"success": True, "data": data})
         self.answer(404, {"ok": False, "error_code": 404, "description": "Not Found"})
 
     def do_POST(self):
@@ -46,6 +60,19 @@ class Handler(BaseHTTPRequestHandler):
             with lock:
                 state.update(json.loads(body or b"{}"))
             return self.answer(200, {"ok": True})
+        if self.path == "/__validation":
+            with lock:
+                validation.update(json.loads(body or b"{}"))
+            return self.answer(200, {"ok": True})
+        if self.path in ("/login", "/payment/session/create"):
+            if state["epayco_mode"] == "down":
+                return self.answer(503, {"success": False})
+            with lock:
+                calls.append({"method": self.path, "token": self.headers.get("Authorization", ""),
+                              "body": json.loads(body or b"{}")})
+            if self.path == "/login":
+                return self.answer(200, {"token": "apify-token"})
+            return self.answer(200, {"success": True, "data": {"sessionId": "session-%d" % len(calls)}})
         if self.path == "/__reset":
             with lock:
                 calls.clear()
