@@ -8,7 +8,11 @@
 
 #include <ctime>
 
+#include <fstream>
+
 #include "crypto.hpp"
+#include "epayco.hpp"
+#include "pg.hpp"
 #include "telegram_auth.hpp"
 #include "testing.hpp"
 #include "urlencoded.hpp"
@@ -241,4 +245,69 @@ BOOST_AUTO_TEST_CASE(redis_down_never_lets_a_page_through) {
     BOOST_TEST(std::stoi(log.output) <= 2, log.output);  // at most once per worker
     BOOST_TEST_REQUIRE(stack.sh("redis_start \"$STACK_RUN_DIR\" \"$STACK_REDIS_PORT\" persist").status == 0);
     BOOST_TEST(testing::http("GET", stack.url("/hub/"), {}, {"Cookie: " + cookie}).status == 200);  // AOF kept the session
+}
+
+namespace {
+std::string trimmed(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(epayco_confirmations_through_nginx_under_races_and_outages) {
+    // A fake ePayco validation endpoint, reached by the stack's functions through the environment.
+    std::string fake_dir = testing::temp_dir();
+    auto fake = testing::shell("/usr/bin/python3 tests/fakes/fake_bot_api.py " + fake_dir + "/port >/dev/null 2>&1 &\n"
+                               "for i in $(seq 100); do [ -f " + fake_dir + "/port ] && break; sleep 0.05; done; cat " + fake_dir + "/port");
+    std::string fake_url = "http://127.0.0.1:" + trimmed(fake.output);
+    setenv("EPAYCO_API_BASE", fake_url.c_str(), 1);
+    Stack stack;
+    std::string db_url = trimmed(stack.sh("pg_url \"$STACK_RUN_DIR\"").output);
+    pnptv::Pg pg(db_url);
+    long long user = pg.exec("INSERT INTO users (telegram_id, first_name, email, age_verified_at) "
+                             "VALUES (3000000100, 'Payer', 'payer@example.test', now()) RETURNING id").get_int(0, 0);
+    auto record = [&](const std::string& invoice) {
+        return pg.exec("INSERT INTO payment_records (invoice, user_id, plan_id, amount, currency) "
+                       "VALUES ($1, $2, 'prime-monthly-usd', 10.00, 'USD') RETURNING id", {invoice, user}).get_int(0, 0);
+    };
+    auto confirmation_form = [&](long long rec, const std::string& invoice, const std::string& ref) {
+        std::string sig = pnptv::epayco_signature("12345", "testkey123", ref, "TX-" + ref, "10.00", "USD");
+        pnptv::Json data = {{"x_cust_id_cliente", "12345"}, {"x_ref_payco", ref}, {"x_id_invoice", invoice},
+                            {"x_amount", "10.00"}, {"x_currency_code", "USD"}, {"x_transaction_id", "TX-" + ref},
+                            {"x_cod_transaction_state", "1"}, {"x_extra1", std::to_string(user)},
+                            {"x_extra2", "prime-monthly-usd"}, {"x_extra3", std::to_string(rec)}, {"x_signature", sig}};
+        testing::http("POST", fake_url + "/__validation", pnptv::Json({{ref, data}}).dump());
+        std::string form;
+        for (auto& [k, v] : data.items()) form += (form.empty() ? "" : "&") + k + "=" + v.get<std::string>();
+        return form;
+    };
+
+    // 50 deliveries of the same approval at once, through nginx: one activation, one of each message.
+    long long rec = record("PNP-RACE00000001");
+    std::string form = confirmation_form(rec, "PNP-RACE00000001", "7700001");
+    std::ofstream(fake_dir + "/form") << form;
+    auto race = stack.sh("seq 50 | xargs -P 50 -I{} curl -s -o /dev/null -w '%{http_code}\\n' -X POST "
+                         "-H 'Content-Type: application/x-www-form-urlencoded' --data-binary @" + fake_dir + "/form " +
+                         stack.url("/api/webhook/epayco") + " | sort | uniq -c");
+    BOOST_TEST(race.output.find("50 200") != std::string::npos, race.output);
+    BOOST_TEST(pg.exec("SELECT count(*) FROM subscriptions WHERE user_id = $1", {user}).get_int(0, 0) == 1);
+    BOOST_TEST(pg.exec("SELECT count(*) FROM outbox WHERE user_id = $1 AND kind = 'telegram'", {user}).get_int(0, 0) == 1);
+    BOOST_TEST(pg.exec("SELECT count(*) FROM outbox WHERE user_id = $1 AND kind = 'email'", {user}).get_int(0, 0) == 1);
+    BOOST_TEST(pg.exec("SELECT state FROM payment_records WHERE id = $1", {rec}).get(0, 0) == "approved");
+
+    // PostgreSQL down: 503 (JSON) so ePayco retries, nothing half-done; back up: the retry applies.
+    long long rec2 = record("PNP-OUTAGE000002");
+    std::string form2 = confirmation_form(rec2, "PNP-OUTAGE000002", "7700002");
+    BOOST_TEST_REQUIRE(stack.sh("pg_stop \"$STACK_RUN_DIR\"").status == 0);
+    auto down = testing::http("POST", stack.url("/api/webhook/epayco"), form2, {"Content-Type: application/x-www-form-urlencoded"});
+    BOOST_TEST(down.status == 503);
+    BOOST_TEST(testing::body_json({503, {}, {}, down.body})["error"]["code"] == "database_unavailable");
+    BOOST_TEST_REQUIRE(stack.sh("pg_start \"$STACK_RUN_DIR\" \"$STACK_PG_PORT\"").status == 0);
+    pnptv::Pg pg2(db_url);
+    BOOST_TEST(pg2.exec("SELECT state FROM payment_records WHERE id = $1", {rec2}).get(0, 0) == "pending");
+    BOOST_TEST(pg2.exec("SELECT count(*) FROM payment_confirmations WHERE provider_ref = '7700002'").get_int(0, 0) == 0);
+    auto retry = testing::http("POST", stack.url("/api/webhook/epayco"), form2, {"Content-Type: application/x-www-form-urlencoded"});
+    BOOST_TEST(retry.status == 200, retry.body);
+    BOOST_TEST(pg2.exec("SELECT state FROM payment_records WHERE id = $1", {rec2}).get(0, 0) == "approved");
+    unsetenv("EPAYCO_API_BASE");
 }
