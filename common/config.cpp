@@ -84,6 +84,12 @@ std::string required_setting(std::string_view name) {
     return *v;
 }
 
+std::string url_setting(std::string_view name, std::string_view fallback) {
+    std::string url = fallback.empty() ? required_setting(name) : setting_or(name, fallback);
+    while (!url.empty() && url.back() == '/') url.pop_back();
+    return url;
+}
+
 std::optional<std::string> first_missing_setting(const std::vector<std::string>& names) {
     for (const auto& n : names)
         if (!setting(n)) return n;

@@ -29,6 +29,9 @@ std::string setting_or(std::string_view name, std::string_view fallback);
 long long setting_int(std::string_view name, long long fallback);   // ConfigError when not a number
 bool setting_bool(std::string_view name, bool fallback);             // true/false/1/0/yes/no
 std::string required_setting(std::string_view name);                 // ConfigError naming it
+// A base URL setting without its trailing slashes (required when fallback is empty).
+std::string url_setting(std::string_view name, std::string_view fallback = {});
+inline std::string public_base_url() { return url_setting("PUBLIC_BASE_URL"); }
 
 // The first of `names` that is not set, if any.
 std::optional<std::string> first_missing_setting(const std::vector<std::string>& names);

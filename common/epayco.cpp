@@ -42,17 +42,9 @@ bool epayco_transition_allowed(std::string_view from, int to_code) {
     return false;
 }
 
-namespace {
-std::string base_setting(const char* name, const char* fallback) {
-    std::string b = setting_or(name, fallback);
-    while (!b.empty() && b.back() == '/') b.pop_back();
-    return b;
-}
-}  // namespace
-
 EpaycoValidation epayco_validate_reference(std::string_view ref_payco) {
     EpaycoValidation out;
-    auto r = http_call("GET", base_setting("EPAYCO_API_BASE", "https://secure.epayco.co") + "/validation/v1/reference/" +
+    auto r = http_call("GET", url_setting("EPAYCO_API_BASE", "https://secure.epayco.co") + "/validation/v1/reference/" +
                                   percent_encode(ref_payco),
                        {}, {"Accept: application/json"}, setting_int("EPAYCO_TIMEOUT_MS", 8000));
     if (r.status == 0 || r.status >= 500) {
@@ -70,7 +62,7 @@ EpaycoValidation epayco_validate_reference(std::string_view ref_payco) {
 }
 
 std::optional<std::string> epayco_create_checkout_session(const Json& fields) {
-    const std::string base = base_setting("EPAYCO_APIFY_BASE", "https://apify.epayco.co");
+    const std::string base = url_setting("EPAYCO_APIFY_BASE", "https://apify.epayco.co");
     const long timeout = setting_int("EPAYCO_TIMEOUT_MS", 8000);
     // The login token is cached (for at most 14 minutes) in Redis, shared by every worker.
     std::string token;

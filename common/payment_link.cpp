@@ -13,9 +13,7 @@ std::string payment_link_signature(long long user_id, std::string_view plan_id, 
 }
 
 std::string payment_link(long long user_id, std::string_view plan_id, long long expires) {
-    std::string base = required_setting("PUBLIC_BASE_URL");
-    while (!base.empty() && base.back() == '/') base.pop_back();
-    return base + "/api/payment/checkout?u=" + std::to_string(user_id) + "&p=" + percent_encode(plan_id) +
+    return public_base_url() + "/api/payment/checkout?u=" + std::to_string(user_id) + "&p=" + percent_encode(plan_id) +
            "&exp=" + std::to_string(expires) + "&sig=" + payment_link_signature(user_id, plan_id, expires);
 }
 

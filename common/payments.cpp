@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <regex>
 
 #include "config.hpp"
 #include "epayco.hpp"
@@ -54,20 +53,6 @@ const Texts spanish = {
 };
 const Texts& texts(std::string_view language) { return language == "es" ? spanish : english; }
 
-std::string html_escape(std::string_view s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            default: out.push_back(c);
-        }
-    }
-    return out;
-}
-
 Email make_email(std::string to, std::string subject, std::string text) {
     std::string html = "<!doctype html><html><body style=\"font-family:sans-serif\"><p>";
     for (char c : html_escape(text)) html += c == '\n' ? std::string("</p><p>") : std::string(1, c);
@@ -76,25 +61,21 @@ Email make_email(std::string to, std::string subject, std::string text) {
 }
 
 bool plausible_email(const std::string& s) {
-    static const std::regex shape("^[^@\\s]{1,64}@[^@\\s]{1,190}\\.[^@\\s]{2,}$");
-    return s.size() <= 254 && std::regex_match(s, shape);
+    size_t at = s.find('@');
+    if (s.size() > 254 || at == std::string::npos || at == 0 || at > 64 || s.find('@', at + 1) != std::string::npos) return false;
+    size_t dot = s.rfind('.');
+    return dot != std::string::npos && dot > at + 1 && dot + 2 < s.size() && s.find_first_of(" \t\r\n<>") == std::string::npos;
 }
 
 // ---------------------------------------------------------------- the confirmation transaction
-constexpr const char* record_by_id_sql = R"sql(
+// The record a confirmation is about, locked, with what applying it needs; keyed by id or invoice.
+constexpr std::string_view record_select = R"sql(
 SELECT p.id, p.user_id, p.plan_id, p.amount = $2::numeric, upper(p.currency) = upper($3), p.state, p.invoice,
        pl.duration_days, pl.name, u.language, COALESCE(u.email, ''), u.telegram_id, p.amount::text, p.currency
   FROM payment_records p JOIN plans pl ON pl.id = p.plan_id JOIN users u ON u.id = p.user_id
- WHERE p.id = $1
-   FOR UPDATE OF p
 )sql";
-constexpr const char* record_by_invoice_sql = R"sql(
-SELECT p.id, p.user_id, p.plan_id, p.amount = $2::numeric, upper(p.currency) = upper($3), p.state, p.invoice,
-       pl.duration_days, pl.name, u.language, COALESCE(u.email, ''), u.telegram_id, p.amount::text, p.currency
-  FROM payment_records p JOIN plans pl ON pl.id = p.plan_id JOIN users u ON u.id = p.user_id
- WHERE p.invoice = $1
-   FOR UPDATE OF p
-)sql";
+const std::string record_by_id_sql = std::string(record_select) + " WHERE p.id = $1 FOR UPDATE OF p";
+const std::string record_by_invoice_sql = std::string(record_select) + " WHERE p.invoice = $1 FOR UPDATE OF p";
 
 struct Record {
     long long id = 0, user_id = 0, telegram_id = 0;
@@ -103,7 +84,7 @@ struct Record {
     bool amount_ok = false, currency_ok = false;
 };
 
-std::optional<Record> load_record(const char* sql, const PgParam& key, const std::string& amount, const std::string& currency) {
+std::optional<Record> load_record(const std::string& sql, const PgParam& key, const std::string& amount, const std::string& currency) {
     auto r = db().exec(sql, {key, amount, currency});
     if (r.rows() == 0) return std::nullopt;
     Record rec;
@@ -212,10 +193,15 @@ std::optional<int> confirmation_state_code(const Pairs& fields) {
 }
 
 std::optional<std::string> find_invoice_token(std::string_view decorated) {
-    static const std::regex token("(^|[^A-Za-z0-9])(PNP-[A-Z0-9]{12})(?![A-Za-z0-9])");
-    std::string s(decorated.substr(0, 256));
-    std::smatch m;
-    if (std::regex_search(s, m, token)) return m[2].str();
+    constexpr size_t length = 16;  // "PNP-" + 12 of [A-Z0-9]
+    std::string_view s = decorated.substr(0, 256);
+    for (size_t at = s.find("PNP-"); at != std::string_view::npos; at = s.find("PNP-", at + 1)) {
+        std::string_view token = s.substr(at, length);
+        bool starts_alone = at == 0 || !is_ascii_alnum(s[at - 1]);
+        bool ends_alone = at + length == s.size() || (at + length < s.size() && !is_ascii_alnum(s[at + length]));
+        if (token.size() == length && starts_alone && ends_alone && only_chars(token.substr(4), "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"))
+            return std::string(token);
+    }
     return std::nullopt;
 }
 

@@ -6,9 +6,7 @@
 namespace pnptv {
 
 BotApiResult call_bot_api(std::string_view method, const Json& params) {
-    std::string base = setting_or("TELEGRAM_API_BASE", "https://api.telegram.org");
-    while (!base.empty() && base.back() == '/') base.pop_back();
-    const std::string url = base + "/bot" + required_setting("TELEGRAM_BOT_TOKEN") + "/" + std::string(method);
+    const std::string url = url_setting("TELEGRAM_API_BASE", "https://api.telegram.org") + "/bot" + required_setting("TELEGRAM_BOT_TOKEN") + "/" + std::string(method);
     auto r = http_call("POST", url, params.dump(-1, ' ', false, Json::error_handler_t::replace),
                        {"Content-Type: application/json"}, setting_int("TELEGRAM_TIMEOUT_MS", 10000));
     BotApiResult out;

@@ -36,6 +36,39 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
     return parts;
 }
 
+bool is_ascii_alnum(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+
+bool only_chars(std::string_view s, std::string_view allowed, bool alnum) {
+    for (char c : s)
+        if (!(alnum && is_ascii_alnum(c)) && allowed.find(c) == std::string_view::npos) return false;
+    return true;
+}
+
+bool is_decimal(std::string_view s, size_t max_integer_digits, size_t max_fraction_digits) {
+    size_t dot = s.find('.');
+    std::string_view whole = s.substr(0, dot);
+    if (whole.empty() || whole.size() > max_integer_digits || !only_chars(whole, "0123456789")) return false;
+    if (dot == std::string_view::npos) return true;
+    std::string_view fraction = s.substr(dot + 1);
+    return !fraction.empty() && fraction.size() <= max_fraction_digits && only_chars(fraction, "0123456789");
+}
+
+std::string html_escape(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (char c : s) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&quot;"; break;
+            case '\'': out += "&#39;"; break;
+            default: out.push_back(c);
+        }
+    }
+    return out;
+}
+
 bool is_valid_utf8(std::string_view s) {
     size_t i = 0;
     while (i < s.size()) {

@@ -14,4 +14,11 @@ bool iequals(std::string_view a, std::string_view b);
 std::vector<std::string_view> split(std::string_view s, char sep);
 bool is_valid_utf8(std::string_view s);
 
+// Every character of s is one of `allowed` (plus ASCII letters/digits when alnum is true).
+bool only_chars(std::string_view s, std::string_view allowed, bool alnum = false);
+bool is_ascii_alnum(char c);
+// "123" or "123.45": digits, then optionally a point and 1–max_fraction digits.
+bool is_decimal(std::string_view s, size_t max_integer_digits = 10, size_t max_fraction_digits = 6);
+std::string html_escape(std::string_view s);
+
 }  // namespace pnptv

@@ -446,6 +446,16 @@ BOOST_AUTO_TEST_CASE(utf8_validation) {
     BOOST_TEST(!is_valid_utf8("\xe2\x82"));          // truncated
 }
 
+BOOST_AUTO_TEST_CASE(character_classes_decimals_and_html) {
+    BOOST_TEST(only_chars("abc-1", "-", true));
+    BOOST_TEST(!only_chars("ab c", "-", true));
+    BOOST_TEST(only_chars("", "x"));
+    for (const char* ok : {"0", "14.99", "14.990", "40000", "1234567890.123456"}) BOOST_TEST(is_decimal(ok), ok);
+    for (const char* bad : {"", ".5", "5.", "1e3", "-1", "1,5", "12345678901", "1.1234567", "1.2.3", " 1"})
+        BOOST_TEST(!is_decimal(bad), bad);
+    BOOST_TEST(html_escape("<a href=\"x\">&'</a>") == "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
+}
+
 BOOST_AUTO_TEST_CASE(redis_urls) {
     auto a = parse_redis_url("redis://127.0.0.1:6380/2");
     BOOST_REQUIRE(a);

@@ -129,20 +129,13 @@ std::string redirect_param(const Request& request) {
     return safe_redirect_target(find_value(request.query, "redirect").value_or(""));
 }
 
-std::string public_base_url() {
-    std::string base = required_setting("PUBLIC_BASE_URL");
-    while (!base.empty() && base.back() == '/') base.pop_back();
-    return base;
-}
-
 // GET|POST /api/webapp/auth/telegram/start → Telegram's OAuth page, which returns to the callback.
 Response start(const Request& request, const PathParams&) {
     std::string token = required_setting("TELEGRAM_BOT_TOKEN");
     std::string bot_id = token.substr(0, token.find(':'));
     std::string base = public_base_url();
     std::string callback = base + "/api/webapp/auth/telegram/callback?redirect=" + percent_encode(redirect_param(request));
-    std::string oauth = setting_or("TELEGRAM_OAUTH_BASE", "https://oauth.telegram.org");
-    while (!oauth.empty() && oauth.back() == '/') oauth.pop_back();
+    std::string oauth = url_setting("TELEGRAM_OAUTH_BASE", "https://oauth.telegram.org");
     return Response::redirect(oauth + "/auth?bot_id=" + percent_encode(bot_id) + "&origin=" + percent_encode(base) +
                               "&request_access=write&return_to=" + percent_encode(callback));
 }

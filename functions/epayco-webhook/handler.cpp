@@ -1,7 +1,5 @@
 #include "handler.hpp"
 
-#include <regex>
-
 #include "config.hpp"
 #include "crypto.hpp"
 #include "epayco.hpp"
@@ -51,9 +49,8 @@ Response confirm(const Request& request, const PathParams&) {
         log_event(LogLevel::warn, "epayco_bad_signature", {{"ref_payco", ref}, {"remote", request.remote_addr}});
         throw HttpError(400, "invalid_signature", "The confirmation's signature or merchant does not match.", "x_signature");
     }
-    static const std::regex decimal("^[0-9]{1,10}(\\.[0-9]{1,6})?$");
-    if (!std::regex_match(amount, decimal)) throw HttpError(400, "invalid_field", "x_amount is not a decimal amount.", "x_amount");
-    if (!std::regex_match(currency, std::regex("^[A-Za-z]{3}$")))
+    if (!is_decimal(amount)) throw HttpError(400, "invalid_field", "x_amount is not a decimal amount.", "x_amount");
+    if (currency.size() != 3 || !only_chars(currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"))
         throw HttpError(400, "invalid_field", "x_currency_code is not a currency code.", "x_currency_code");
     auto code = confirmation_state_code(fields);
     if (!code) throw HttpError(400, "missing_field", "x_cod_transaction_state is required.", "x_cod_transaction_state");

@@ -20,12 +20,6 @@ namespace {
 constexpr const char* plans_sql =
     "SELECT id, name, price::text, currency, duration_days, tier FROM plans WHERE active ORDER BY price, id";
 
-std::string base_url() {
-    std::string b = required_setting("PUBLIC_BASE_URL");
-    while (!b.empty() && b.back() == '/') b.pop_back();
-    return b;
-}
-
 // "PNP-" + 12 of [A-Z0-9]: a whole token ePayco may decorate but never extend.
 std::string new_invoice() {
     static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -60,7 +54,7 @@ Json start_checkout(long long user_id, const std::string& plan_id) {
     const long long record = db().exec("INSERT INTO payment_records (invoice, user_id, plan_id, amount, currency) "
                                        "VALUES ($1, $2, $3, $4::numeric, $5) RETURNING id",
                                        {invoice, user_id, plan_id, plan.get(0, 1), plan.get(0, 2)}).get_int(0, 0);
-    const std::string base = base_url(), language = user.get(0, 2), currency = plan.get(0, 2);
+    const std::string base = public_base_url(), language = user.get(0, 2), currency = plan.get(0, 2);
     const bool test = setting_bool("EPAYCO_TEST", false);
     const Json extras = {{"extra1", std::to_string(user_id)}, {"extra2", plan_id}, {"extra3", std::to_string(record)}};
     const std::string confirmation = base + "/api/webhook/epayco";
@@ -102,18 +96,6 @@ Response create_subscription(const Request& request, const PathParams&) {
     if (!body.contains("plan_id") || !body["plan_id"].is_string() || body["plan_id"].get<std::string>().size() > 64)
         throw HttpError(400, "missing_field", "plan_id (a string) is required.", "plan_id");
     return Response::json(201, start_checkout(id.user_id, body["plan_id"].get<std::string>()));
-}
-
-std::string html_escape(std::string_view s) {
-    std::string out;
-    for (char c : s) {
-        if (c == '<') out += "&lt;";
-        else if (c == '>') out += "&gt;";
-        else if (c == '&') out += "&amp;";
-        else if (c == '"') out += "&quot;";
-        else out.push_back(c);
-    }
-    return out;
 }
 
 Response page(int status, const std::string& title, const std::string& body_html) {

@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include <ctime>
-#include <regex>
 
 #include "agora.hpp"
 #include "config.hpp"
@@ -48,12 +47,6 @@ std::string say(std::string_view language, const char* key,
 std::string language_of(const std::string& saved, const std::string& language_code) {
     if (saved == "en" || saved == "es") return saved;
     return language_code.substr(0, 2) == "es" ? "es" : "en";
-}
-
-std::string base_url() {
-    std::string b = required_setting("PUBLIC_BASE_URL");
-    while (!b.empty() && b.back() == '/') b.pop_back();
-    return b;
 }
 
 // ---------------------------------------------------------------- reading an update safely
@@ -164,18 +157,17 @@ std::string agora_token(const std::string& channel, long long uid, AgoraRole rol
 }
 
 void hangout(Outcome& out, const User& u, long long chat_id, const std::string& args) {
-    static const std::regex room_name("^[a-z0-9_-]{1,32}$");
     std::string room = args.empty() ? to_hex(random_bytes(4)) : to_lower(args);
-    if (!std::regex_match(room, room_name)) return out.reply(u.id, send_message(chat_id, say(u.language, "bad_room")));
+    if (room.empty() || room.size() > 32 || !only_chars(room, "abcdefghijklmnopqrstuvwxyz0123456789_-")) return out.reply(u.id, send_message(chat_id, say(u.language, "bad_room")));
     std::string channel = "hangout-" + room;
-    std::string link = base_url() + "/hangouts/?room=" + percent_encode(channel) +
+    std::string link = public_base_url() + "/hangouts/?room=" + percent_encode(channel) +
                        "&token=" + percent_encode(agora_token(channel, u.id, AgoraRole::publisher)) +
                        "&uid=" + std::to_string(u.id);
     out.reply(u.id, send_message(chat_id, say(u.language, "hangout_link", {{"room", room}, {"link", link}})));
 }
 
 std::string host_link(long long stream_id, const std::string& channel, long long host_id) {
-    return base_url() + "/media/live/?stream=" + std::to_string(stream_id) +
+    return public_base_url() + "/media/live/?stream=" + std::to_string(stream_id) +
            "&token=" + percent_encode(agora_token(channel, host_id, AgoraRole::publisher)) + "&role=host";
 }
 
@@ -211,7 +203,7 @@ void live(Outcome& out, const User& u, long long chat_id, const std::string& arg
     std::string channel = "live-" + to_hex(random_bytes(8));
     auto stream = db().exec("INSERT INTO live_streams (host_id, channel) VALUES ($1, $2) RETURNING id", {u.id, channel});
     long long stream_id = stream.get_int(0, 0);
-    std::string watch = base_url() + "/media/live/?stream=" + std::to_string(stream_id);
+    std::string watch = public_base_url() + "/media/live/?stream=" + std::to_string(stream_id);
     std::string host = u.first_name.empty() ? "PNPtv" : u.first_name;
     db().exec(live_notices_sql, {stream_id, u.id, say("es", "live_notice", {{"host", host}, {"link", watch}}),
                                  say("en", "live_notice", {{"host", host}, {"link", watch}})});
@@ -219,7 +211,7 @@ void live(Outcome& out, const User& u, long long chat_id, const std::string& arg
 }
 
 void radio(Outcome& out, const User& u, long long chat_id) {
-    std::string nothing = say(u.language, "radio_nothing", {{"link", base_url() + "/hub/"}});
+    std::string nothing = say(u.language, "radio_nothing", {{"link", public_base_url() + "/hub/"}});
     try {
         auto cached = redis().command({"GET", "radio:now-playing"});
         Json now = cached.is_string() ? Json::parse(cached.str(), nullptr, false) : Json();
@@ -252,7 +244,7 @@ void run_command(Outcome& out, const User& u, long long chat_id, const std::stri
     if (command == "hangout") return hangout(out, u, chat_id, args);
     if (command == "live") return live(out, u, chat_id, args);
     if (command == "videorama")
-        return out.reply(u.id, send_message(chat_id, say(u.language, "videorama", {{"link", base_url() + "/media/videorama/"}})));
+        return out.reply(u.id, send_message(chat_id, say(u.language, "videorama", {{"link", public_base_url() + "/media/videorama/"}})));
     if (command == "radio") return radio(out, u, chat_id);
     out.outcome = "unknown_command";
     out.reply(u.id, send_message(chat_id, say(u.language, "unknown_command")));
