@@ -11,7 +11,7 @@ OPT      ?= -O2
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 CXXFLAGS ?= -std=c++20 $(OPT) -g -Wall -Wextra -Werror -pthread
-CPPFLAGS += -Icommon -I/usr/include/postgresql -MMD -MP -DPNPTV_VERSION='"$(VERSION)"'
+CPPFLAGS += -Icommon -I/usr/include/postgresql -MMD -MP
 LDFLAGS  ?= -pthread -Wl,--as-needed
 LDLIBS   := -lfcgi -lpq -lhiredis -lcurl -lssl -lcrypto -lz -lfmt
 TEST_LDLIBS := -lboost_unit_test_framework
@@ -29,7 +29,7 @@ TEST_BIN    := $(patsubst tests/%.cpp,$(BUILD)/tests/%,$(TEST_SRC))
 TOOLS       := $(patsubst scripts/tools/%.cpp,%,$(wildcard scripts/tools/*.cpp))
 BIN         := $(FUNCTIONS:%=$(BUILD)/bin/%) $(TOOLS:%=$(BUILD)/bin/%) $(BUILD)/bin/noop-responder
 
-.PHONY: all run stop test asan clean setup
+.PHONY: all run stop test asan clean setup FORCE
 # Objects built through pattern rules are kept (make would delete them as intermediates).
 .SECONDARY:
 all: $(BUILD)/lib/libcommon.a $(BIN) $(TEST_BIN)
@@ -39,6 +39,14 @@ $(BUILD)/obj/%.o: %.cpp
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
 
 $(BUILD)/obj/tests/%.o: CPPFLAGS += -Itests/support -DBOOST_TEST_DYN_LINK
+
+# The version /health reports: rebuilt whenever `git describe` changes, and only there.
+$(BUILD)/version: FORCE
+	@mkdir -p $(@D)
+	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' > $@
+$(BUILD)/obj/functions/health/handler.o: $(BUILD)/version
+$(BUILD)/obj/functions/health/handler.o: CPPFLAGS += -DPNPTV_VERSION='"$(VERSION)"'
+FORCE:
 
 $(BUILD)/lib/libcommon.a: $(COMMON_OBJ)
 	@mkdir -p $(@D)
