@@ -10,6 +10,12 @@ CXX      ?= g++
 OPT      ?= -O2
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+# The sanitizer build lives in its own folder, and any make aimed at that folder (make asan,
+# or scripts/invoke with BUILD=build/asan) builds it with the same flags.
+ifeq ($(BUILD),build/asan)
+OPT      := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDFLAGS  := -pthread -fsanitize=address,undefined
+endif
 CXXFLAGS ?= -std=c++20 $(OPT) -g -Wall -Wextra -Werror -pthread
 CPPFLAGS += -Icommon -I/usr/include/postgresql -MMD -MP
 LDFLAGS  ?= -pthread -Wl,--as-needed
@@ -93,8 +99,7 @@ test: setup
 	@BUILD=$(BUILD) tests/run
 
 asan: setup
-	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build/asan OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
-		LDFLAGS="-pthread -fsanitize=address,undefined" all
+	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build/asan all
 	@BUILD=build/asan ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 tests/run
 
 clean:

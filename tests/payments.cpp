@@ -49,13 +49,6 @@ struct World {
 };
 BOOST_TEST_GLOBAL_FIXTURE(World);
 
-long long counter() {
-    auto b = random_bytes(5);
-    long long v = 0;
-    for (char c : b) v = (v << 8) | static_cast<unsigned char>(c);
-    return v;
-}
-
 struct Buyer {
     long long id, telegram_id;
     std::string cookie;
@@ -63,7 +56,7 @@ struct Buyer {
 
 Buyer buyer(bool age_verified = true, const std::string& language = "en") {
     Buyer b;
-    b.telegram_id = 5'000'000'000LL + counter() % 100'000'000LL;
+    b.telegram_id = 5'000'000'000LL + testing::unique_number() % 100'000'000LL;
     b.id = db().exec("INSERT INTO users (telegram_id, first_name, language, email, age_verified_at) "
                      "VALUES ($1, 'Buyer', $2, $3, CASE WHEN $4 THEN now() END) RETURNING id",
                      {b.telegram_id, language, "buyer" + std::to_string(b.telegram_id) + "@example.test", age_verified})
@@ -126,7 +119,7 @@ Response deliver(const Pairs& fields, bool post = true) {
     return epayco_webhook::handle(make_request("GET", "/api/webhook/epayco?" + form(fields)));
 }
 
-std::string new_ref() { return std::to_string(9'000'000 + counter() % 1'000'000'000LL); }
+std::string new_ref() { return std::to_string(9'000'000 + testing::unique_number() % 1'000'000'000LL); }
 
 std::string record_state(long long id) { return db().exec("SELECT state FROM payment_records WHERE id = $1", {id}).get(0, 0); }
 long long active_subscriptions(long long user) {
@@ -468,7 +461,7 @@ BOOST_AUTO_TEST_CASE(extension_adds_the_plan_duration_and_lifetime_has_no_end) {
 
 BOOST_AUTO_TEST_CASE(reversal_after_approval_revokes_and_tells_admins) {
     long long admin = db().exec("INSERT INTO users (telegram_id, first_name, role) VALUES ($1, 'Admin', 'admin') RETURNING id",
-                                {6'000'000'000LL + counter() % 1000000}).get_int(0, 0);
+                                {6'000'000'000LL + testing::unique_number() % 1000000}).get_int(0, 0);
     Buyer b = buyer();
     Record rec = pending_record(b);
     std::string ref = new_ref();

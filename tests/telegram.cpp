@@ -37,13 +37,8 @@ struct Settings {
 };
 BOOST_TEST_GLOBAL_FIXTURE(Settings);
 
-long long next_update_id() {
-    auto b = random_bytes(5);
-    long long v = 0;
-    for (char c : b) v = (v << 8) | static_cast<unsigned char>(c);
-    return v;
-}
-long long fresh_telegram_id() { return 4'000'000'000LL + next_update_id() % 100'000'000LL; }
+long long next_update_id() { return testing::unique_number(); }
+long long fresh_telegram_id() { return 4'000'000'000LL + testing::unique_number() % 100'000'000LL; }
 
 Response post_update(const Json& update, const std::string& token = secret) {
     Pairs headers = {{"content-type", "application/json"}};
@@ -176,7 +171,7 @@ BOOST_AUTO_TEST_CASE(age_button_verifies_and_answers_the_callback) {
         auto queued = queued_for(tg);
         BOOST_REQUIRE(queued.size() == 1u);
         std::string text = queued[0]["text"];
-        BOOST_TEST(text.find(std::string(lang) == "es" ? "Todo listo" : "all set") != std::string::npos, text);
+        BOOST_TEST(text.find(std::string(lang) == "es" ? "Ya puedes empezar" : "all set") != std::string::npos, text);
         BOOST_TEST(text.find("/prime") != std::string::npos);
     }
 }

@@ -71,6 +71,12 @@ ShellResult shell(const std::string& script) {
     return result;
 }
 
+long long unique_number() {
+    long long v = 0;
+    for (char c : pnptv::random_bytes(5)) v = (v << 8) | static_cast<unsigned char>(c);
+    return v;
+}
+
 int free_port() {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};

@@ -31,6 +31,9 @@ ShellResult shell(const std::string& script);
 
 int free_port();
 
+// A random positive number (40 bits) for ids no other test uses (telegram ids, update ids, refs).
+long long unique_number();
+
 struct HttpResult {
     long status = 0;  // 0: no answer
     pnptv::Pairs headers;  // lower-case names
