@@ -319,6 +319,16 @@ BOOST_AUTO_TEST_CASE(replayed_declined_fields_claiming_approval_do_not_activate)
     BOOST_TEST(active_subscriptions(b.id) == 0);
 }
 
+BOOST_AUTO_TEST_CASE(validation_answers_with_numbers_still_confirm) {
+    Buyer b = buyer();
+    Record rec = pending_record(b);
+    std::string ref = new_ref();
+    Json data = {{"x_ref_payco", std::stoll(ref)}, {"x_cod_transaction_state", 1}, {"x_amount", 10}, {"x_currency_code", "USD"}};
+    testing::http("POST", fake + "/__validation", Json({{ref, data}}).dump());
+    BOOST_TEST(deliver(confirmation(rec, 1, ref)).status == 200);
+    BOOST_TEST(record_state(rec.id) == "approved");
+}
+
 BOOST_AUTO_TEST_CASE(validation_unreachable_is_503_and_changes_nothing) {
     Buyer b = buyer();
     Record rec = pending_record(b);

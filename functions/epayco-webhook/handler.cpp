@@ -63,7 +63,9 @@ Response confirm(const Request& request, const PathParams&) {
         Pairs theirs;
         if (v.found)
             for (const auto& [k, val] : v.data.items()) theirs.emplace_back(k, val.is_string() ? val.get<std::string>() : val.dump());
-        if (!v.found || confirmation_state_code(theirs) != code || find_value(theirs, "x_amount") != amount) {
+        // Only the state is compared: ePayco may render its fields differently (numbers, decimals),
+        // and the amount is checked against our own record when the confirmation is applied.
+        if (!v.found || confirmation_state_code(theirs) != code) {
             log_event(LogLevel::warn, "epayco_state_not_confirmed", {{"ref_payco", ref}, {"claimed_state", *code}});
             // Recorded and answered 200: ePayco's own answer arrives through reconciliation.
             record_unverified_claim(fields, *code);
