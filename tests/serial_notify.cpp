@@ -259,3 +259,22 @@ BOOST_AUTO_TEST_CASE(sigterm_mid_batch_loses_nothing_and_sends_nothing_twice) {
     BOOST_TEST(w.calls().size() == 8u);
     for (int i = 0; i < 8; ++i) BOOST_TEST(w.calls_to(600 + i) == 1);
 }
+
+BOOST_AUTO_TEST_CASE(set_webhook_registers_url_secret_and_update_types) {
+    World w;
+    auto r = testing::shell("env -u PNPTV_ENV_FILE TELEGRAM_API_BASE='" + w.api + "' TELEGRAM_BOT_TOKEN=123:abc "
+                            "TELEGRAM_WEBHOOK_SECRET=s3cr3t_-X PUBLIC_BASE_URL=https://pnptv.test/ scripts/set-webhook --drop-pending");
+    BOOST_TEST(r.status == 0, r.output);
+    BOOST_TEST(r.output.find("123:abc") == std::string::npos);  // the token is never printed
+    auto calls = w.calls();
+    BOOST_REQUIRE(calls.size() == 1u);
+    BOOST_TEST(calls[0]["method"] == "setWebhook");
+    BOOST_TEST(calls[0]["token"] == "123:abc");
+    BOOST_TEST(calls[0]["body"]["url"] == "https://pnptv.test/webhook/telegram");
+    BOOST_TEST(calls[0]["body"]["secret_token"] == "s3cr3t_-X");
+    BOOST_TEST(calls[0]["body"]["drop_pending_updates"] == true);
+    BOOST_TEST(calls[0]["body"]["allowed_updates"].dump() == R"(["message","callback_query","my_chat_member"])");
+    auto bad = testing::shell("env -u PNPTV_ENV_FILE TELEGRAM_API_BASE='" + w.api + "' TELEGRAM_BOT_TOKEN=1:a "
+                              "TELEGRAM_WEBHOOK_SECRET='bad secret!' PUBLIC_BASE_URL=https://x scripts/set-webhook || echo exit=$?");
+    BOOST_TEST(bad.output.find("exit=2") != std::string::npos, bad.output);
+}
