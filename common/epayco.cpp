@@ -56,7 +56,9 @@ EpaycoValidation epayco_validate_reference(std::string_view ref_payco) {
     if (r.status == 200 && answer.is_object() && answer.value("success", false) && answer.contains("data") &&
         answer["data"].is_object()) {
         out.found = true;
-        out.data = answer["data"];
+        // ePayco may render some fields as numbers; they are kept as their text, like a form's.
+        for (const auto& [k, val] : answer["data"].items())
+            out.fields.emplace_back(k, val.is_string() ? val.get<std::string>() : val.dump());
     }
     return out;
 }

@@ -27,7 +27,7 @@ bool epayco_transition_allowed(std::string_view from_state, int to_code);
 struct EpaycoValidation {
     bool reachable = false;  // false: answer 503 so ePayco retries later
     bool found = false;
-    Json data;               // the x_ fields ePayco holds for that reference
+    Pairs fields;            // the x_ fields ePayco holds for that reference, as text
 };
 EpaycoValidation epayco_validate_reference(std::string_view ref_payco);
 

@@ -105,6 +105,14 @@ std::optional<Record> load_record(const std::string& sql, const PgParam& key, co
     return rec;
 }
 
+// The raw confirmation as kept for accounting: everything but the customer's e-mail and name.
+std::string stored_payload(const Pairs& fields) {
+    Json raw = Json::object();
+    for (const auto& [k, v] : fields)
+        if (k != "x_customer_email" && k != "x_customer_name") raw[k] = v;
+    return raw.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 void flag(long long payment_id, const std::string& reason) {
     db().exec("UPDATE payment_records SET flagged_at = now(), flag_reason = $2 WHERE id = $1", {payment_id, reason.substr(0, 500)});
 }
@@ -166,13 +174,10 @@ std::string format_text(const char* pattern, const Record& rec, const std::strin
 
 void record_unverified_claim(const Pairs& fields, int claimed_code) {
     auto get = [&](const char* k) { return find_value(fields, k).value_or(""); };
-    Json raw = Json::object();
-    for (const auto& [k, v] : fields)
-        if (k != "x_customer_email" && k != "x_customer_name") raw[k] = v;
     db().transaction([&] {
         auto stored = db().exec("INSERT INTO payment_confirmations (provider_ref, state_code, raw_payload, outcome) "
                                 "VALUES ($1, $2, $3::jsonb, 'state_not_confirmed') ON CONFLICT DO NOTHING RETURNING id",
-                                {get("x_ref_payco"), -claimed_code, raw.dump(-1, ' ', false, Json::error_handler_t::replace)});
+                                {get("x_ref_payco"), -claimed_code, stored_payload(fields)});
         const std::string extra3 = get("x_extra3");
         if (stored.rows() == 0 || extra3.empty() || extra3.size() > 18 || extra3.find_first_not_of("0123456789") != std::string::npos)
             return;
@@ -208,15 +213,12 @@ std::optional<std::string> find_invoice_token(std::string_view decorated) {
 ConfirmationOutcome apply_confirmation(const Pairs& fields, int code, std::string_view source) {
     auto get = [&](const char* k) { return find_value(fields, k).value_or(""); };
     const std::string ref = get("x_ref_payco"), amount = get("x_amount"), currency = get("x_currency_code");
-    Json raw = Json::object();
-    for (const auto& [k, v] : fields)
-        if (k != "x_customer_email" && k != "x_customer_name") raw[k] = v;  // no personal data kept beyond need
     ConfirmationOutcome out;
     long long touched_user = 0;
     db().transaction([&] {
         auto stored = db().exec("INSERT INTO payment_confirmations (provider_ref, state_code, source, raw_payload, outcome) "
                                 "VALUES ($1, $2, $3, $4::jsonb, 'received') ON CONFLICT (provider_ref, state_code) DO NOTHING "
-                                "RETURNING id", {ref, code, std::string(source), raw.dump(-1, ' ', false, Json::error_handler_t::replace)});
+                                "RETURNING id", {ref, code, std::string(source), stored_payload(fields)});
         if (stored.rows() == 0) {
             out.outcome = "replay";
             return;
@@ -318,12 +320,9 @@ int reconcile_pending_payments() {
         // Asked: not again before the next interval, whatever the answer.
         db().exec("UPDATE payment_records SET updated_at = now() WHERE id = $1", {due.get_int(i, 0)});
         if (!v.found) continue;
-        Pairs fields;
-        for (const auto& [k, val] : v.data.items())
-            fields.emplace_back(k, val.is_string() ? val.get<std::string>() : val.dump());
-        auto code = confirmation_state_code(fields);
+        auto code = confirmation_state_code(v.fields);
         if (!code) continue;
-        if (apply_confirmation(fields, *code, "reconciliation").outcome == "applied") ++applied;
+        if (apply_confirmation(v.fields, *code, "reconciliation").outcome == "applied") ++applied;
     }
     return applied;
 }

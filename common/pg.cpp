@@ -111,14 +111,17 @@ void Pg::listen(std::string_view channel) {
     for (char c : channel)
         if (!((c >= 'a' && c <= 'z') || c == '_')) throw std::invalid_argument("listen: bad channel name");
     channels_.emplace_back(channel);
-    exec("LISTEN \"" + std::string(channel) + "\"");
+    listen_all({channels_.back()});
+}
+
+void Pg::listen_all(const std::vector<std::string>& channels) {
+    for (const auto& ch : channels) exec("LISTEN \"" + ch + "\"");
 }
 
 bool Pg::wait_for_notification(int timeout_ms) {
     bool fresh = !conn_;
     ensure_connected();
-    if (fresh)
-        for (const auto& ch : channels_) exec("LISTEN \"" + ch + "\"");
+    if (fresh) listen_all(channels_);  // a new connection has forgotten them
     auto drain = [&] {
         bool any = false;
         while (PGnotify* n = PQnotifies(conn_)) {

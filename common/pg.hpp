@@ -92,6 +92,7 @@ public:
 
 private:
     void ensure_connected();
+    void listen_all(const std::vector<std::string>& channels);
     std::string conninfo_;
     pg_conn* conn_ = nullptr;
     bool in_transaction_ = false;

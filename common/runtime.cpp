@@ -88,14 +88,16 @@ Request request_from_params(char** params) {
 }
 
 void read_body(Request& request, size_t max_body, const std::function<size_t(char*, size_t)>& read) {
+    auto too_large = [max_body] {
+        return HttpError(413, "body_too_large",
+                         "The body is larger than this route accepts (" + std::to_string(max_body) + " bytes).");
+    };
     std::optional<size_t> expected;
     if (auto cl = request.header("content-length")) {
         if (cl->empty() || cl->size() > 18 || cl->find_first_not_of("0123456789") != std::string::npos)
             throw HttpError(400, "bad_content_length", "Content-Length is not a number.");
         expected = std::stoull(*cl);
-        if (*expected > max_body)
-            throw HttpError(413, "body_too_large", "The body is larger than this route accepts (" +
-                                                      std::to_string(max_body) + " bytes).");
+        if (*expected > max_body) throw too_large();
     }
     size_t limit = expected ? *expected : max_body + 1;
     request.body.resize(limit);
@@ -106,9 +108,7 @@ void read_body(Request& request, size_t max_body, const std::function<size_t(cha
         got += n;
     }
     request.body.resize(got);
-    if (!expected && got > max_body)
-        throw HttpError(413, "body_too_large", "The body is larger than this route accepts (" +
-                                                  std::to_string(max_body) + " bytes).");
+    if (!expected && got > max_body) throw too_large();
     if (expected && got < *expected) throw HttpError(400, "truncated_body", "The body ended before Content-Length.");
 }
 

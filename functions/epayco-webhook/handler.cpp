@@ -60,12 +60,9 @@ Response confirm(const Request& request, const PathParams&) {
     if ((*code == 1 || *code == 6) && setting_bool("EPAYCO_VERIFY_REFERENCE", true)) {
         auto v = epayco_validate_reference(ref);
         if (!v.reachable) throw HttpError(503, "epayco_unavailable", "Could not confirm the payment with ePayco; retry later.");
-        Pairs theirs;
-        if (v.found)
-            for (const auto& [k, val] : v.data.items()) theirs.emplace_back(k, val.is_string() ? val.get<std::string>() : val.dump());
         // Only the state is compared: ePayco may render its fields differently (numbers, decimals),
         // and the amount is checked against our own record when the confirmation is applied.
-        if (!v.found || confirmation_state_code(theirs) != code) {
+        if (!v.found || confirmation_state_code(v.fields) != code) {
             log_event(LogLevel::warn, "epayco_state_not_confirmed", {{"ref_payco", ref}, {"claimed_state", *code}});
             // Recorded and answered 200: ePayco's own answer arrives through reconciliation.
             record_unverified_claim(fields, *code);
