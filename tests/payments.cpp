@@ -30,10 +30,7 @@ std::string fake;  // http://127.0.0.1:port of the fake ePayco
 
 struct World {
     World() {
-        std::string dir = testing::temp_dir();
-        auto r = testing::shell("/usr/bin/python3 tests/fakes/fake_bot_api.py " + dir + "/port >/dev/null 2>&1 &\n"
-                                "for i in $(seq 100); do [ -f " + dir + "/port ] && break; sleep 0.05; done; cat " + dir + "/port");
-        fake = "http://127.0.0.1:" + r.output.substr(0, r.output.find_first_of("\n"));
+        fake = testing::start_fake_api();
         setenv("EPAYCO_API_BASE", fake.c_str(), 1);
         setenv("EPAYCO_APIFY_BASE", fake.c_str(), 1);
         setenv("EPAYCO_CUST_ID", "12345", 1);

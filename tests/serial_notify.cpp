@@ -18,11 +18,6 @@ using namespace pnptv;
 
 namespace {
 
-std::string trim_nl(std::string s) {
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-    return s;
-}
-
 // Fresh database, fake Bot API, SMTP sink; the worker is started and stopped by each test.
 struct World {
     std::string dir = testing::temp_dir();
@@ -37,13 +32,11 @@ struct World {
         auto r = testing::shell("pg_createdb \"$PNPTV_TEST_TMP\" " + db_name + " && pg_migrate \"$PNPTV_TEST_TMP\" " +
                                 db_name + " deploy && pg_url \"$PNPTV_TEST_TMP\" " + db_name);
         BOOST_TEST_REQUIRE(r.status == 0, r.output);
-        db_url = trim_nl(r.output.substr(r.output.rfind("postgresql://")));
+        db_url = testing::last_line(r.output);
         pg = std::make_unique<Pg>(db_url);
-        auto fake = testing::shell("d='" + dir + "'; /usr/bin/python3 tests/fakes/fake_bot_api.py $d/api.port >$d/api.log 2>&1 &\n"
-                                   "/usr/bin/python3 -m aiosmtpd -n -l 127.0.0.1:" + std::to_string(smtp_port) +
-                                   " -c aiosmtpd.handlers.Mailbox $d/mail >$d/smtp.log 2>&1 &\n"
-                                   "for i in $(seq 100); do [ -f $d/api.port ] && break; sleep 0.05; done; cat $d/api.port");
-        api = "http://127.0.0.1:" + trim_nl(fake.output);
+        api = testing::start_fake_api();
+        testing::shell("/usr/bin/python3 -m aiosmtpd -n -l 127.0.0.1:" + std::to_string(smtp_port) +
+                       " -c aiosmtpd.handlers.Mailbox '" + dir + "/mail' >'" + dir + "/smtp.log' 2>&1 &");
         for (int i = 0; i < 100; ++i) {  // wait for the SMTP sink to listen
             if (testing::shell("exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(smtp_port)).status == 0) break;
             usleep(50000);
@@ -60,7 +53,7 @@ struct World {
                                 "' TELEGRAM_BOT_TOKEN=123:abc SMTP_URL=smtp://127.0.0.1:" + std::to_string(smtp_port) +
                                 " SMTP_FROM='PNPtv <no-reply@pnptv.test>' OUTBOX_RETRY_BASE_SECONDS=1 LOG_LEVEL=info " +
                                 extra + " \"$BUILD/bin/notify-worker\" >>'" + dir + "/worker.log' 2>&1 & echo $!");
-        std::string pid = trim_nl(r.output);
+        std::string pid = testing::last_line(r.output);
         worker_pids.push_back(pid);
         return pid;
     }
@@ -241,7 +234,7 @@ BOOST_AUTO_TEST_CASE(sigterm_mid_batch_loses_nothing_and_sends_nothing_twice) {
     BOOST_TEST(w.wait_until([&] { return w.calls().size() >= 2; }));
     w.signal_worker(pid, "TERM");
     auto exited = testing::shell("grep -c '\"event\":\"stopped\"' '" + w.dir + "/worker.log'");
-    BOOST_TEST(trim_nl(exited.output) == "1");
+    BOOST_TEST(testing::last_line(exited.output) == "1");
     auto states = w.pg->exec("SELECT count(*) FILTER (WHERE delivered_at IS NOT NULL), "
                              "count(*) FILTER (WHERE claimed_until IS NOT NULL AND delivered_at IS NULL) FROM outbox");
     long long delivered_before = states.get_int(0, 0);

@@ -247,22 +247,13 @@ BOOST_AUTO_TEST_CASE(redis_down_never_lets_a_page_through) {
     BOOST_TEST(testing::http("GET", stack.url("/hub/"), {}, {"Cookie: " + cookie}).status == 200);  // AOF kept the session
 }
 
-namespace {
-std::string trimmed(std::string s) {
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-    return s;
-}
-}  // namespace
-
 BOOST_AUTO_TEST_CASE(epayco_confirmations_through_nginx_under_races_and_outages) {
     // A fake ePayco validation endpoint, reached by the stack's functions through the environment.
     std::string fake_dir = testing::temp_dir();
-    auto fake = testing::shell("/usr/bin/python3 tests/fakes/fake_bot_api.py " + fake_dir + "/port >/dev/null 2>&1 &\n"
-                               "for i in $(seq 100); do [ -f " + fake_dir + "/port ] && break; sleep 0.05; done; cat " + fake_dir + "/port");
-    std::string fake_url = "http://127.0.0.1:" + trimmed(fake.output);
+    std::string fake_url = testing::start_fake_api();
     setenv("EPAYCO_API_BASE", fake_url.c_str(), 1);
     Stack stack;
-    std::string db_url = trimmed(stack.sh("pg_url \"$STACK_RUN_DIR\"").output);
+    std::string db_url = testing::last_line(stack.sh("pg_url \"$STACK_RUN_DIR\"").output);
     pnptv::Pg pg(db_url);
     long long user = pg.exec("INSERT INTO users (telegram_id, first_name, email, age_verified_at) "
                              "VALUES (3000000100, 'Payer', 'payer@example.test', now()) RETURNING id").get_int(0, 0);

@@ -77,6 +77,20 @@ long long unique_number() {
     return v;
 }
 
+std::string last_line(const std::string& output) {
+    std::string_view s = pnptv::trim(output);
+    size_t nl = s.rfind('\n');
+    return std::string(nl == std::string_view::npos ? s : s.substr(nl + 1));
+}
+
+std::string start_fake_api() {
+    std::string dir = temp_dir();
+    auto r = shell("/usr/bin/python3 tests/fakes/fake_bot_api.py '" + dir + "/port' >'" + dir + "/fake.log' 2>&1 &\n"
+                   "for i in $(seq 100); do [ -f '" + dir + "/port' ] && break; sleep 0.05; done; cat '" + dir + "/port'");
+    if (r.status != 0) throw std::runtime_error("fake API did not start: " + r.output);
+    return "http://127.0.0.1:" + last_line(r.output);
+}
+
 int free_port() {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};

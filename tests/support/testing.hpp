@@ -31,6 +31,13 @@ ShellResult shell(const std::string& script);
 
 int free_port();
 
+// The last line of a command's output, without trailing newlines or spaces.
+std::string last_line(const std::string& output);
+
+// Starts tests/fakes/fake_bot_api.py (Bot API and ePayco stand-in) in its own folder; returns
+// its base URL. It is stopped with the rest of the run's processes.
+std::string start_fake_api();
+
 // A random positive number (40 bits) for ids no other test uses (telegram ids, update ids, refs).
 long long unique_number();
 
