@@ -5,6 +5,7 @@
 #include "http_client.hpp"
 #include "log.hpp"
 #include "redis.hpp"
+#include "text.hpp"
 #include "urlencoded.hpp"
 
 namespace pnptv {
@@ -17,6 +18,83 @@ std::string epayco_signature(std::string_view cust_id, std::string_view p_key, s
         message.append(part);
     }
     return to_hex(sha256(message));
+}
+
+namespace {
+
+constexpr std::string_view reference_chars = "-_";
+
+std::string required_field(const Pairs& fields, const char* name, size_t max) {
+    auto v = find_value(fields, name);
+    if (!v || v->empty()) throw HttpError(400, "missing_field", std::string(name) + " is required.", name);
+    if (v->size() > max || !is_valid_utf8(*v)) throw HttpError(400, "invalid_field", std::string(name) + " is malformed.", name);
+    return *v;
+}
+
+}  // namespace
+
+EpaycoClaim parse_epayco_claim(const Pairs& fields) {
+    EpaycoClaim c;
+    c.ref = required_field(fields, "x_ref_payco", 64);
+    c.transaction_id = required_field(fields, "x_transaction_id", 128);
+    c.amount = required_field(fields, "x_amount", 32);
+    c.currency = required_field(fields, "x_currency_code", 8);
+    c.signature = required_field(fields, "x_signature", 128);
+    c.merchant = required_field(fields, "x_cust_id_cliente", 64);
+    if (!only_chars(c.ref, reference_chars, true))
+        throw HttpError(400, "invalid_field", "x_ref_payco is not an ePayco reference.", "x_ref_payco");
+    if (!is_decimal(c.amount)) throw HttpError(400, "invalid_field", "x_amount is not a decimal amount.", "x_amount");
+    if (c.currency.size() != 3 || !only_chars(c.currency, "", true))
+        throw HttpError(400, "invalid_field", "x_currency_code is not a currency code.", "x_currency_code");
+    c.fields = fields;
+    return c;
+}
+
+bool epayco_claim_authentic(const EpaycoClaim& c, std::string_view cust_id, std::string_view p_key) {
+    const std::string expected = epayco_signature(cust_id, p_key, c.ref, c.transaction_id, c.amount, c.currency);
+    // Both comparisons always run: the answer's timing says nothing about which one failed.
+    bool signature_ok = constant_time_equal(expected, to_lower(c.signature));
+    bool merchant_ok = constant_time_equal(c.merchant, cust_id);
+    return signature_ok && merchant_ok;
+}
+
+Json epayco_audit_payload(const Pairs& fields) {
+    Json raw = Json::object();
+    for (const auto& [k, v] : fields)
+        if (k != "x_customer_email" && k != "x_customer_name") raw[k] = v;
+    return raw;
+}
+
+std::optional<int> epayco_state_code(const Pairs& fields) {
+    for (const char* key : {"x_cod_transaction_state", "x_cod_response"}) {
+        std::string v = find_value(fields, key).value_or("");
+        if (v.empty()) continue;
+        if (v.size() > 4 || !only_chars(v, "0123456789")) return std::nullopt;
+        return std::stoi(v);
+    }
+    return std::nullopt;
+}
+
+EpaycoTransaction epayco_transaction_from(const Json& data) {
+    EpaycoTransaction t;
+    if (!data.is_object()) return t;
+    // ePayco may render some fields as numbers; they are kept as their text, like a form's.
+    for (const auto& [k, val] : data.items()) {
+        if (val.is_null() || val.is_object() || val.is_array()) continue;
+        t.fields.emplace_back(k, val.is_string() ? val.get<std::string>() : val.dump());
+    }
+    auto text = [&](const char* k) { return find_value(t.fields, k).value_or(""); };
+    t.ref = text("x_ref_payco");
+    t.transaction_id = text("x_transaction_id");
+    t.invoice = text("x_id_invoice");
+    t.amount = text("x_amount");
+    t.currency = text("x_currency_code");
+    t.customer_email = text("x_customer_email");
+    t.extra1 = text("x_extra1");
+    t.extra2 = text("x_extra2");
+    t.extra3 = text("x_extra3");
+    t.state_code = epayco_state_code(t.fields);
+    return t;
 }
 
 std::optional<std::string> epayco_state_name(int code) {
@@ -36,29 +114,34 @@ std::optional<std::string> epayco_state_name(int code) {
     }
 }
 
-bool epayco_transition_allowed(std::string_view from, int to_code) {
-    if (from == "pending" || from == "held" || from == "started") return true;
-    if (from == "approved") return to_code == 6;
-    return false;
+bool epayco_state_open(int code) { return code == 3 || code == 7 || code == 8 || !epayco_state_name(code); }
+
+std::optional<std::string> find_invoice_token(std::string_view decorated) {
+    constexpr size_t length = 16;  // "PNP-" + 12 of [A-Z0-9]
+    std::string_view s = decorated.substr(0, 256);
+    for (size_t at = s.find("PNP-"); at != std::string_view::npos; at = s.find("PNP-", at + 1)) {
+        std::string_view token = s.substr(at, length);
+        bool starts_alone = at == 0 || !is_ascii_alnum(s[at - 1]);
+        bool ends_alone = at + length == s.size() || (at + length < s.size() && !is_ascii_alnum(s[at + length]));
+        if (token.size() == length && starts_alone && ends_alone && only_chars(token.substr(4), "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"))
+            return std::string(token);
+    }
+    return std::nullopt;
 }
 
-EpaycoValidation epayco_validate_reference(std::string_view ref_payco) {
+std::string epayco_validation_url(std::string_view api_base, std::string_view ref_payco) {
+    return std::string(api_base) + "/validation/v1/reference/" + percent_encode(ref_payco);
+}
+
+EpaycoValidation epayco_validation_from(long http_status, const std::string& body) {
     EpaycoValidation out;
-    auto r = http_call("GET", url_setting("EPAYCO_API_BASE", "https://secure.epayco.co") + "/validation/v1/reference/" +
-                                  percent_encode(ref_payco),
-                       {}, {"Accept: application/json"}, setting_int("EPAYCO_TIMEOUT_MS", 8000));
-    if (r.status == 0 || r.status >= 500) {
-        log_event(LogLevel::warn, "epayco_validation_unreachable", {{"ref_payco", ref_payco}, {"status", r.status}, {"error", r.error}});
-        return out;
-    }
+    if (http_status == 0 || http_status == 429 || http_status >= 500) return out;
     out.reachable = true;
-    Json answer = Json::parse(r.body, nullptr, false);
-    if (r.status == 200 && answer.is_object() && answer.value("success", false) && answer.contains("data") &&
+    Json answer = Json::parse(body, nullptr, false);
+    if (http_status == 200 && answer.is_object() && answer.value("success", false) && answer.contains("data") &&
         answer["data"].is_object()) {
         out.found = true;
-        // ePayco may render some fields as numbers; they are kept as their text, like a form's.
-        for (const auto& [k, val] : answer["data"].items())
-            out.fields.emplace_back(k, val.is_string() ? val.get<std::string>() : val.dump());
+        out.transaction = epayco_transaction_from(answer["data"]);
     }
     return out;
 }

@@ -1,9 +1,12 @@
-// epayco.hpp — ePayco's wire formats (protocols.md §5): the confirmation signature, the state
-// codes, the validation lookup, and Checkout v2 sessions.
+// epayco.hpp — ePayco's wire formats (docs/protocols.md §5): the confirmation a webhook
+// receives (a *claim*), the validation answer that decides what a reference really is, the state
+// codes, and Checkout v2 sessions.
 //
-// The signature covers neither the state code nor the extras, and anyone who knows a reference
-// can fetch its signed fields; so approvals and reversals are re-checked with ePayco's
-// validation endpoint before anything acts on them (EPAYCO_VERIFY_REFERENCE, default true).
+// Parse at the edge: a confirmation form becomes an EpaycoClaim (or a 400 naming the field) and
+// ePayco's validation answer an EpaycoTransaction; nothing after that looks up x_ fields by name.
+// The signature covers only reference, transaction id, amount and currency, and anyone who knows
+// a reference can fetch its signed fields, so a claim is never acted on: it only names a
+// reference for the verifier (payment_references.hpp) to ask ePayco about.
 #pragma once
 
 #include <optional>
@@ -18,18 +21,51 @@ namespace pnptv {
 std::string epayco_signature(std::string_view cust_id, std::string_view p_key, std::string_view ref_payco,
                              std::string_view transaction_id, std::string_view amount, std::string_view currency);
 
+// What a confirmation request says, checked for shape. Its unsigned fields (state, extras,
+// invoice) are kept only inside `fields`, for the audit payload.
+struct EpaycoClaim {
+    std::string ref, transaction_id, amount, currency, signature, merchant;
+    Pairs fields;  // everything received
+};
+// Throws HttpError 400 naming the first missing or malformed field.
+EpaycoClaim parse_epayco_claim(const Pairs& fields);
+// Signature and merchant both match the configured merchant (constant time).
+bool epayco_claim_authentic(const EpaycoClaim& claim, std::string_view cust_id, std::string_view p_key);
+
+// The accounting copy of what was received: every field but the customer's name and e-mail.
+Json epayco_audit_payload(const Pairs& fields);
+
+// A reference as ePayco's validation endpoint describes it: the only source of a state, an
+// amount and the extras that name our record.
+struct EpaycoTransaction {
+    std::string ref, transaction_id, invoice, amount, currency, customer_email;
+    std::optional<int> state_code;            // x_cod_transaction_state, else x_cod_response
+    std::string extra1, extra2, extra3;       // our user id, plan id and payment record id
+    Pairs fields;                             // the answer as text, for the confirmations log
+};
+// From the answer's `data` object (ePayco may render some fields as numbers).
+EpaycoTransaction epayco_transaction_from(const Json& data);
+
+// The state code of a set of fields: x_cod_transaction_state, else x_cod_response.
+std::optional<int> epayco_state_code(const Pairs& fields);
+
 // Our name for an ePayco state code: approved, declined, pending, failed, reversed, held,
 // started, expired, abandoned, cancelled, antifraud; nullopt for a code we don't know.
 std::optional<std::string> epayco_state_name(int code);
-// Pending-like states may move anywhere; approved only to reversed; other finals nowhere.
-bool epayco_transition_allowed(std::string_view from_state, int to_code);
+// 3 pending, 7 held, 8 started, and codes we don't know: the payment may still go anywhere.
+bool epayco_state_open(int code);
 
+// Our invoice inside ePayco's (possibly decorated) x_id_invoice, as a whole token only.
+std::optional<std::string> find_invoice_token(std::string_view decorated);
+
+// GET <EPAYCO_API_BASE>/validation/v1/reference/<ref>, and how to read its answer.
+std::string epayco_validation_url(std::string_view api_base, std::string_view ref_payco);
 struct EpaycoValidation {
-    bool reachable = false;  // false: answer 503 so ePayco retries later
+    bool reachable = false;  // false: ask again later (no answer, 5xx, 429)
     bool found = false;
-    Pairs fields;            // the x_ fields ePayco holds for that reference, as text
+    EpaycoTransaction transaction;
 };
-EpaycoValidation epayco_validate_reference(std::string_view ref_payco);
+EpaycoValidation epayco_validation_from(long http_status, const std::string& body);
 
 // Checkout v2: a server-created session (the amount can't be changed in the browser).
 // nullopt when ePayco can't be reached or refuses.

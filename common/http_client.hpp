@@ -1,12 +1,15 @@
 // http_client.hpp — outbound HTTP through libcurl (Telegram Bot API, ePayco, Navidrome).
 //
-// One CURL handle per process, reused so connections stay alive between calls. Every call has a
-// total timeout; status 0 means no answer (DNS, connect, TLS, timeout) and `error` says why.
-// URLs are never logged here: the Bot API carries the bot token in its path.
+// http_call: one request at a time on one CURL handle per process, reused so connections stay
+// alive between calls. HttpBatch: many GETs in flight at once from one thread (curl's multi
+// interface), for a worker whose throughput would otherwise be bound by a remote's latency.
+// Every request has a total timeout; status 0 means no answer (DNS, connect, TLS, timeout) and
+// `error` says why. URLs are never logged here: the Bot API carries the bot token in its path.
 #pragma once
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace pnptv {
@@ -19,5 +22,24 @@ struct HttpClientResponse {
 
 HttpClientResponse http_call(std::string_view method, const std::string& url, const std::string& body,
                              const std::vector<std::string>& headers, long timeout_ms);
+
+class HttpBatch {
+public:
+    HttpBatch();
+    ~HttpBatch();
+    HttpBatch(const HttpBatch&) = delete;
+    HttpBatch& operator=(const HttpBatch&) = delete;
+
+    // Starts a GET; its answer comes back from wait() under `tag`.
+    void get(std::string tag, const std::string& url, const std::vector<std::string>& headers, long timeout_ms);
+    size_t in_flight() const;
+    // Waits up to timeout_ms for requests to finish; returns those that did (maybe none).
+    std::vector<std::pair<std::string, HttpClientResponse>> wait(int timeout_ms);
+
+private:
+    struct Transfer;
+    void* multi_;
+    std::vector<Transfer*> transfers_;
+};
 
 }  // namespace pnptv

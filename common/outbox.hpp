@@ -23,6 +23,15 @@ struct Email {
 };
 void enqueue_email(long long user_id, const Email& email, const std::optional<std::string>& dedupe_key = {});
 
+// An e-mail from a plain text: the HTML part is the same text, escaped, one paragraph per line.
+Email make_email(std::string to, std::string subject, std::string text);
+// The one check of an address we send to: local@domain.tld, no spaces, angle brackets or line
+// breaks (so it can't inject a header), within the lengths RFC 5321 allows.
+bool plausible_email(std::string_view address);
+
+// Deletes delivered rows older than retention_days (personal data is not kept longer than needed).
+int prune_delivered_outbox(int retention_days);
+
 // Shorthand for the common case: a text message to a user's private chat.
 Json send_message(long long chat_id, std::string_view text, const Json& reply_markup = nullptr);
 

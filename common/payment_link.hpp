@@ -9,6 +9,9 @@
 
 namespace pnptv {
 
+// How long a link is valid; a checkout opened again within it reuses the same open record.
+inline constexpr long long payment_link_minutes = 30;
+
 std::string payment_link_signature(long long user_id, std::string_view plan_id, long long expires);
 std::string payment_link(long long user_id, std::string_view plan_id, long long expires);  // absolute URL
 bool payment_link_valid(long long user_id, std::string_view plan_id, long long expires, std::string_view signature);

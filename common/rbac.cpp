@@ -1,8 +1,11 @@
 #include "rbac.hpp"
 
+#include "csrf.hpp"
+
 namespace pnptv {
 
 Identity require_session(const Request& request) {
+    require_same_origin(request);
     auto id = identify(request);
     if (!id) throw HttpError(401, "unauthenticated", "Log in to continue.");
     return *id;

@@ -2,7 +2,8 @@
 // is there a session (401), is the caller an admin (403), does the caller have PRIME (403).
 //
 // Identity comes only from the session cookie (one Redis round trip, session.hpp), never from
-// X-User-* headers. Redis down → 503, never a grant.
+// X-User-* headers. Redis down → 503, never a grant. A state-changing request from another
+// site is refused before the session is even looked at (csrf.hpp).
 #pragma once
 
 #include "http.hpp"

@@ -30,7 +30,7 @@ SmtpResult send_email(const Email& email) {
     SmtpResult out;
     const std::string from = required_setting("SMTP_FROM");
     // Header injection is impossible by construction: no line breaks in any header value.
-    if (has_line_break(email.to) || has_line_break(email.subject) || email.to.find('@') == std::string::npos) {
+    if (!plausible_email(address_of(email.to)) || has_line_break(email.to) || has_line_break(email.subject)) {
         out.permanent = true;
         out.error = "malformed recipient or subject";
         return out;

@@ -504,18 +504,36 @@ BOOST_AUTO_TEST_CASE(start_redirects_to_telegram_with_the_callback) {
     BOOST_TEST(auth::handle(evil).header("Location")->find("evil") == std::string::npos);
 }
 
+// The state the login page asks for before showing the widget: a value and its cookie.
+std::pair<std::string, std::string> login_state() {
+    Request req = make_request("GET", "/api/webapp/auth/telegram/state");
+    req.remote_addr = fresh_ip();
+    auto r = auth::handle(req);
+    BOOST_TEST_REQUIRE(r.status == 200, r.body);
+    BOOST_TEST_REQUIRE(r.set_cookies.size() == 1u);
+    BOOST_TEST(r.set_cookies[0].find("; Path=/api/webapp/auth/") != std::string::npos);
+    BOOST_TEST(r.set_cookies[0].find("; HttpOnly") != std::string::npos);
+    BOOST_TEST(r.set_cookies[0].find("; SameSite=Lax") != std::string::npos);
+    return {body_json(r)["state"].get<std::string>(), cookie_pair(r.set_cookies[0])};
+}
+
 BOOST_AUTO_TEST_CASE(callback_logs_in_from_the_query_or_serves_the_fragment_page) {
     long long tg = fresh_telegram_id();
     std::string query;
     for (auto& [k, v] : signed_widget_fields(tg)) query += k + "=" + percent_encode(v) + "&";
-    Request req = make_request("GET", "/api/webapp/auth/telegram/callback?" + query + "redirect=%2Fportal%2F");
+    auto [state, state_cookie] = login_state();
+    Request req = make_request("GET", "/api/webapp/auth/telegram/callback?" + query + "state=" + state + "&redirect=%2Fportal%2F", {},
+                               {{"cookie", state_cookie}});
     req.remote_addr = fresh_ip();
     auto r = auth::handle(req);
     BOOST_TEST_REQUIRE(r.status == 302, r.body);
     BOOST_TEST(*r.header("Location") == "/portal/");
-    BOOST_TEST(r.set_cookies.size() == 1u);
+    BOOST_TEST_REQUIRE(r.set_cookies.size() == 2u);
+    BOOST_TEST(r.set_cookies[0].find("connect.sid=s%3A") == 0u);
+    BOOST_TEST(r.set_cookies[1].find("pnptv_login_state=;") == 0u);  // used once
     for (const char* target : {"%2F%2Fevil.example", "https%3A%2F%2Fevil.example", "%2F%5Cevil", "%2F%252F%252Fevil"}) {
-        Request again = make_request("GET", "/api/webapp/auth/telegram/callback?" + query + "redirect=" + target);
+        Request again = make_request("GET", "/api/webapp/auth/telegram/callback?" + query + "state=" + state + "&redirect=" + target,
+                                     {}, {{"cookie", state_cookie}});
         again.remote_addr = fresh_ip();
         auto a = auth::handle(again);
         BOOST_TEST(*a.header("Location") == "/hub/", target);
@@ -526,6 +544,59 @@ BOOST_AUTO_TEST_CASE(callback_logs_in_from_the_query_or_serves_the_fragment_page
     BOOST_TEST(page.status == 200);
     BOOST_TEST(page.header("Content-Type")->find("text/html") == 0u);
     BOOST_TEST(page.body.find("tgAuthResult") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_callback_the_browser_did_not_start_logs_nobody_in) {
+    // Login CSRF: a page elsewhere sends the victim's browser to the callback with the attacker's
+    // own signed fields. Without this browser's state (or with another one) nothing happens.
+    long long attacker = fresh_telegram_id();
+    std::string query;
+    for (auto& [k, v] : signed_widget_fields(attacker)) query += k + "=" + percent_encode(v) + "&";
+    auto [state, state_cookie] = login_state();
+    auto [other_state, other_cookie] = login_state();
+    const std::vector<std::pair<std::string, std::string>> attempts = {
+        {query, ""}, {query + "state=" + state, ""}, {query + "state=" + other_state, state_cookie}, {query, state_cookie}};
+    for (const auto& [q, cookie] : attempts) {
+        Pairs headers;
+        if (!cookie.empty()) headers.emplace_back("cookie", cookie);
+        Request req = make_request("GET", "/api/webapp/auth/telegram/callback?" + q, {}, headers);
+        req.remote_addr = fresh_ip();
+        auto r = auth::handle(req);
+        BOOST_TEST(r.status == 403, q);
+        BOOST_TEST(body_json(r)["error"]["code"] == "login_state_mismatch");
+        BOOST_TEST(r.set_cookies.empty());
+    }
+    BOOST_TEST(db().exec("SELECT count(*) FROM users WHERE telegram_id = $1", {attacker}).get_int(0, 0) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(the_oauth_start_binds_its_return_to_this_browser) {
+    Request req = make_request("GET", "/api/webapp/auth/telegram/start");
+    req.remote_addr = fresh_ip();
+    auto r = auth::handle(req);
+    BOOST_TEST_REQUIRE(r.set_cookies.size() == 1u);
+    std::string state = cookie_value(r.set_cookies[0]);
+    BOOST_TEST(state.size() >= 20u);
+    BOOST_TEST(r.header("Location")->find(percent_encode("&state=" + state)) != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(logins_and_logout_from_another_site_are_refused) {
+    auto in = log_in();
+    Request logout = make_request("POST", "/api/webapp/auth/logout", {}, {{"cookie", in.cookie}, {"origin", "https://evil.example"}});
+    logout.remote_addr = fresh_ip();
+    auto r = auth::handle(logout);
+    BOOST_TEST(r.status == 403);
+    BOOST_TEST(body_json(r)["error"]["code"] == "cross_site_request");
+    BOOST_TEST(redis().command({"EXISTS", "sess:" + in.sid}).integer() == 1);  // not logged out
+    long long tg = fresh_telegram_id();
+    Request login = login_request(signed_widget_fields(tg), fresh_ip());
+    login.headers.emplace_back("sec-fetch-site", "cross-site");
+    BOOST_TEST(auth::handle(login).status == 403);
+    BOOST_TEST(db().exec("SELECT count(*) FROM users WHERE telegram_id = $1", {tg}).get_int(0, 0) == 0);
+    // The same from the site itself passes.
+    Request same = make_request("POST", "/api/webapp/auth/logout", {}, {{"cookie", in.cookie}, {"origin", "https://pnptv.test"}});
+    same.remote_addr = fresh_ip();
+    BOOST_TEST(auth::handle(same).status == 200);
+    BOOST_TEST(redis().command({"EXISTS", "sess:" + in.sid}).integer() == 0);
 }
 
 BOOST_AUTO_TEST_CASE(the_101st_request_in_a_minute_is_429) {

@@ -1,22 +1,28 @@
 // Payments against the run's PostgreSQL and Redis and a local fake of ePayco (validation and
-// Checkout v2): the protocol vectors, the payment function, the confirmation webhook in every
-// state and every bad form, replays, and the subscription jobs.
+// Checkout v2): the protocol vectors, the payment function, the confirmation webhook and the
+// verifier that decides every claim by ePayco's own answer — including the attacks a hostile
+// review performed — and the subscription jobs.
 #define BOOST_TEST_MODULE payments
 #include <boost/test/unit_test.hpp>
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <ctime>
+#include <map>
 
 #include "../functions/epayco-webhook/handler.hpp"
 #include "../functions/payment/handler.hpp"
 #include "crypto.hpp"
 #include "epayco.hpp"
+#include "outbox.hpp"
+#include "payment_confirmation.hpp"
 #include "payment_link.hpp"
-#include "payments.hpp"
+#include "payment_references.hpp"
 #include "pg.hpp"
 #include "redis.hpp"
 #include "session.hpp"
+#include "subscriptions.hpp"
 #include "testing.hpp"
 #include "urlencoded.hpp"
 
@@ -37,7 +43,6 @@ struct World {
         setenv("EPAYCO_P_KEY", "testkey123", 1);
         setenv("EPAYCO_PUBLIC_KEY", "pub-key", 1);
         setenv("EPAYCO_TEST", "true", 1);
-        setenv("EPAYCO_VERIFY_REFERENCE", "true", 1);
         setenv("SESSION_SECRETS", "pay-secret", 1);
         setenv("PUBLIC_BASE_URL", "https://pnptv.test", 1);
         setenv("PAYMENT_LINK_SECRET", "link-secret", 1);
@@ -45,6 +50,19 @@ struct World {
     }
 };
 BOOST_TEST_GLOBAL_FIXTURE(World);
+
+VerifierSettings verifier() {
+    VerifierSettings s;
+    s.api_base = fake;
+    s.timeout_ms = 3000;
+    s.concurrency = 8;
+    s.not_found_attempts = 2;
+    s.retry_base_seconds = 60;
+    return s;
+}
+
+// The verifier's work, done now: every reference due at this moment is checked and applied.
+int verify() { return verify_due_references(verifier(), [] { return true; }); }
 
 struct Buyer {
     long long id, telegram_id;
@@ -66,8 +84,15 @@ Buyer buyer(bool age_verified = true, const std::string& language = "en") {
     return b;
 }
 
-Response create(const Buyer& b, const std::string& body, const std::string& type = "application/json") {
-    return payment::handle(make_request("POST", "/api/payment/create-subscription", body, {{"content-type", type}, {"cookie", b.cookie}}));
+long long admin_user() {
+    return db().exec("INSERT INTO users (telegram_id, first_name, role) VALUES ($1, 'Admin', 'admin') RETURNING id",
+                     {6'000'000'000LL + testing::unique_number() % 100'000'000LL}).get_int(0, 0);
+}
+
+Response create(const Buyer& b, const std::string& body, const std::string& type = "application/json", Pairs extra = {}) {
+    Pairs headers = {{"content-type", type}, {"cookie", b.cookie}};
+    for (auto& h : extra) headers.push_back(h);
+    return payment::handle(make_request("POST", "/api/payment/create-subscription", body, headers));
 }
 
 struct Record {
@@ -76,7 +101,9 @@ struct Record {
     long long user;
 };
 
+// A fresh pending record (the window that reuses an open record is closed on the previous one).
 Record pending_record(const Buyer& b, const std::string& plan = "prime-monthly-usd") {
+    db().exec("UPDATE payment_records SET created_at = now() - interval '1 day' WHERE user_id = $1", {b.id});
     auto r = create(b, Json({{"plan_id", plan}}).dump());
     BOOST_TEST_REQUIRE(r.status == 201, r.body);
     auto j = body_json(r);
@@ -96,11 +123,25 @@ Pairs confirmation(const Record& rec, int code, const std::string& ref, const st
             {"x_signature", epayco_signature("12345", "testkey123", ref, tx, a, c)}};
 }
 
+Pairs with(Pairs fields, const std::string& key, const std::string& value) {
+    bool found = false;
+    for (auto& [k, v] : fields)
+        if (k == key) v = value, found = true;
+    if (!found) fields.emplace_back(key, value);
+    return fields;
+}
+
 // What ePayco's validation endpoint will say about a reference.
 void epayco_holds(const std::string& ref, const Pairs& fields) {
     Json data = Json::object();
     for (auto& [k, v] : fields) data[k] = v;
     testing::http("POST", fake + "/__validation", Json({{ref, data}}).dump());
+}
+
+void epayco_mode(const std::string& mode) { testing::http("POST", fake + "/__mode", Json({{"epayco_mode", mode}}).dump()); }
+
+long long validation_calls(const std::string& ref) {
+    return Json::parse(testing::http("GET", fake + "/__validation_calls?ref=" + ref).body)["count"].get<long long>();
 }
 
 std::string form(const Pairs& fields) {
@@ -116,15 +157,48 @@ Response deliver(const Pairs& fields, bool post = true) {
     return epayco_webhook::handle(make_request("GET", "/api/webhook/epayco?" + form(fields)));
 }
 
+// ePayco holds `fields` for their reference, sends them, and the verifier runs.
+void settle(const Pairs& fields) {
+    const std::string ref = *find_value(fields, "x_ref_payco");
+    epayco_holds(ref, fields);
+    auto r = deliver(fields);
+    BOOST_TEST_REQUIRE(r.status == 200, r.body);
+    verify();
+}
+
+// As if recheck_seconds had passed since ePayco was last asked about `ref`.
+void allow_recheck(const std::string& ref) {
+    db().exec("UPDATE payment_references SET checked_at = now() - interval '1 minute' WHERE provider_ref = $1", {ref});
+}
+
 std::string new_ref() { return std::to_string(9'000'000 + testing::unique_number() % 1'000'000'000LL); }
 
 std::string record_state(long long id) { return db().exec("SELECT state FROM payment_records WHERE id = $1", {id}).get(0, 0); }
+bool record_flagged(long long id) {
+    return db().exec("SELECT flagged_at IS NOT NULL FROM payment_records WHERE id = $1", {id}).get_bool(0, 0);
+}
+std::optional<std::string> record_ref(long long id) {
+    return db().exec("SELECT provider_ref FROM payment_records WHERE id = $1", {id}).get_opt(0, 0);
+}
 long long active_subscriptions(long long user) {
     return db().exec("SELECT count(*) FROM subscriptions WHERE user_id = $1 AND status = 'active'", {user}).get_int(0, 0);
+}
+// Whole days left on the user's active subscription (-1: none, -2: lifetime).
+long long days_left(long long user) {
+    auto r = db().exec("SELECT ends_at IS NULL, round(EXTRACT(EPOCH FROM ends_at - now()) / 86400) FROM subscriptions "
+                       "WHERE user_id = $1 AND status = 'active'", {user});
+    if (r.rows() == 0) return -1;
+    if (r.get_bool(0, 0)) return -2;
+    return std::stoll(r.get(0, 1));
 }
 std::string tier(long long user) { return db().exec("SELECT tier FROM users WHERE id = $1", {user}).get(0, 0); }
 long long outbox_rows(long long user, const std::string& kind) {
     return db().exec("SELECT count(*) FROM outbox WHERE user_id = $1 AND kind = $2", {user, kind}).get_int(0, 0);
+}
+std::string confirmation_outcome(const std::string& ref, int code) {
+    auto r = db().exec("SELECT outcome || ':' || COALESCE(payment_record_id::text, 'none') FROM payment_confirmations "
+                       "WHERE provider_ref = $1 AND state_code = $2", {ref, code});
+    return r.rows() ? r.get(0, 0) : "absent";
 }
 
 }  // namespace
@@ -138,17 +212,15 @@ BOOST_AUTO_TEST_CASE(signature_vectors) {
                "6ac0153b524773d1473a9bd7a2f72c3da852e57eb60224b7077fd3a828dea249");
 }
 
-BOOST_AUTO_TEST_CASE(state_codes_and_transitions) {
+BOOST_AUTO_TEST_CASE(state_codes) {
     BOOST_TEST(*epayco_state_name(1) == "approved");
     BOOST_TEST(*epayco_state_name(6) == "reversed");
     BOOST_TEST(*epayco_state_name(12) == "antifraud");
     BOOST_TEST(!epayco_state_name(5));
-    BOOST_TEST(epayco_transition_allowed("pending", 1));
-    BOOST_TEST(epayco_transition_allowed("held", 2));
-    BOOST_TEST(epayco_transition_allowed("approved", 6));
-    BOOST_TEST(!epayco_transition_allowed("approved", 3));
-    BOOST_TEST(!epayco_transition_allowed("declined", 1));
-    BOOST_TEST(!epayco_transition_allowed("reversed", 1));
+    BOOST_TEST(epayco_state_open(3));
+    BOOST_TEST(epayco_state_open(5));  // unknown: pending-like
+    BOOST_TEST(!epayco_state_open(1));
+    BOOST_TEST(!epayco_state_open(2));
 }
 
 BOOST_AUTO_TEST_CASE(invoice_only_as_a_whole_token) {
@@ -160,10 +232,28 @@ BOOST_AUTO_TEST_CASE(invoice_only_as_a_whole_token) {
 }
 
 BOOST_AUTO_TEST_CASE(state_code_falls_back_to_cod_response) {
-    BOOST_TEST(*confirmation_state_code({{"x_cod_transaction_state", "3"}}) == 3);
-    BOOST_TEST(*confirmation_state_code({{"x_cod_transaction_state", ""}, {"x_cod_response", "1"}}) == 1);
-    BOOST_TEST(!confirmation_state_code({{"x_cod_transaction_state", "x1"}}));
-    BOOST_TEST(!confirmation_state_code({}));
+    BOOST_TEST(*epayco_state_code({{"x_cod_transaction_state", "3"}}) == 3);
+    BOOST_TEST(*epayco_state_code({{"x_cod_transaction_state", ""}, {"x_cod_response", "1"}}) == 1);
+    BOOST_TEST(!epayco_state_code({{"x_cod_transaction_state", "x1"}}));
+    BOOST_TEST(!epayco_state_code({}));
+}
+
+BOOST_AUTO_TEST_CASE(validation_answers_are_read_as_text) {
+    auto v = epayco_validation_from(200, R"({"success":true,"data":{"x_ref_payco":123,"x_amount":10.5,"x_extra3":"7",
+        "x_cod_transaction_state":1,"x_currency_code":"USD","x_id_invoice":"PNP-AAAAAAAAAAAA"}})");
+    BOOST_TEST(v.reachable);
+    BOOST_TEST(v.found);
+    BOOST_TEST(v.transaction.ref == "123");
+    BOOST_TEST(v.transaction.amount == "10.5");
+    BOOST_TEST(*v.transaction.state_code == 1);
+    BOOST_TEST(v.transaction.extra3 == "7");
+    BOOST_TEST(!epayco_validation_from(200, R"({"success":false})").found);
+    BOOST_TEST(epayco_validation_from(200, R"({"success":false})").reachable);
+    BOOST_TEST(!epayco_validation_from(503, "").reachable);
+    BOOST_TEST(!epayco_validation_from(429, "").reachable);
+    BOOST_TEST(!epayco_validation_from(0, "").reachable);
+    BOOST_TEST(epayco_validation_from(200, "not json").reachable);
+    BOOST_TEST(!epayco_validation_from(200, "not json").found);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -196,21 +286,31 @@ BOOST_AUTO_TEST_CASE(classic_checkout_carries_the_extras) {
     BOOST_TEST(row.get(0, 1) == "pending");
 }
 
-BOOST_AUTO_TEST_CASE(checkout_v2_session_and_provider_down) {
+BOOST_AUTO_TEST_CASE(checkout_v2_session_reused_and_provider_down) {
     setenv("EPAYCO_PRIVATE_KEY", "priv-key", 1);
     redis().command({"DEL", "epayco:apify:token"});
     Buyer b = buyer();
     auto r = create(b, R"({"plan_id":"prime-monthly-usd"})");
     BOOST_TEST(r.status == 201, r.body);
     BOOST_TEST(body_json(r)["mode"] == "session");
-    BOOST_TEST(body_json(r)["sessionId"].get<std::string>().rfind("session-", 0) == 0u);
-    BOOST_TEST(redis().command({"TTL", "epayco:apify:token"}).integer() <= 840);
-    testing::http("POST", fake + "/__mode", R"({"epayco_mode":"down"})");
+    const std::string session = body_json(r)["sessionId"];
+    BOOST_TEST(session.rfind("session-", 0) == 0u);
+    auto ttl = redis().command({"TTL", "epayco:apify:token"});
+    BOOST_TEST(ttl.is_integer());
+    BOOST_TEST(ttl.integer() > 0);  // -2 would mean the key is missing
+    BOOST_TEST(ttl.integer() <= 840);
+    // A second click within the window: the same record and the same session, no new one made.
+    auto again = create(b, R"({"plan_id":"prime-monthly-usd"})");
+    BOOST_TEST(body_json(again)["sessionId"] == session);
+    BOOST_TEST(body_json(again)["invoice"] == body_json(r)["invoice"]);
+    // ePayco down while a fresh record needs a session: 503, and that record is closed.
+    db().exec("UPDATE payment_records SET created_at = now() - interval '1 day' WHERE user_id = $1", {b.id});
+    epayco_mode("down");
     auto down = create(b, R"({"plan_id":"prime-monthly-usd"})");
+    epayco_mode("ok");
     BOOST_TEST(down.status == 503);
     BOOST_TEST(body_json(down)["error"]["code"] == "epayco_unavailable");
-    BOOST_TEST(db().exec("SELECT count(*) FROM payment_records WHERE user_id = $1 AND state = 'pending'", {b.id}).get_int(0, 0) == 1);
-    testing::http("POST", fake + "/__mode", R"({"epayco_mode":"ok"})");
+    BOOST_TEST(db().exec("SELECT count(*) FROM payment_records WHERE user_id = $1 AND state = 'failed'", {b.id}).get_int(0, 0) == 1);
     BOOST_TEST(create(b, R"({"plan_id":"prime-monthly-usd"})").status == 201);  // the failed try doesn't block a retry
     unsetenv("EPAYCO_PRIVATE_KEY");
 }
@@ -225,6 +325,22 @@ BOOST_AUTO_TEST_CASE(bad_requests) {
     BOOST_TEST(body_json(create(b, R"({"plan_id":"gold"})"))["error"]["field"] == "plan_id");
     BOOST_TEST(create(b, "plan_id=x", "application/x-www-form-urlencoded").status == 415);
     BOOST_TEST(create(buyer(false), R"({"plan_id":"prime-monthly-usd"})").status == 403);
+}
+
+BOOST_AUTO_TEST_CASE(a_request_from_another_site_riding_the_cookie_is_refused) {
+    Buyer b = buyer();
+    auto evil = create(b, R"({"plan_id":"prime-monthly-usd"})", "application/json", {{"origin", "https://evil.example"}});
+    BOOST_TEST(evil.status == 403);
+    BOOST_TEST(body_json(evil)["error"]["code"] == "cross_site_request");
+    auto cross = create(b, R"({"plan_id":"prime-monthly-usd"})", "application/json", {{"sec-fetch-site", "cross-site"}});
+    BOOST_TEST(cross.status == 403);
+    auto null_origin = create(b, R"({"plan_id":"prime-monthly-usd"})", "application/json", {{"origin", "null"}});
+    BOOST_TEST(null_origin.status == 403);
+    BOOST_TEST(db().exec("SELECT count(*) FROM payment_records WHERE user_id = $1", {b.id}).get_int(0, 0) == 0);
+    // The site itself, and a caller that is no browser, pass.
+    BOOST_TEST(create(b, R"({"plan_id":"prime-monthly-usd"})", "application/json", {{"origin", "https://pnptv.test"}}).status == 201);
+    BOOST_TEST(create(b, R"({"plan_id":"prime-monthly-usd"})", "application/json", {{"sec-fetch-site", "same-origin"}}).status == 201);
+    BOOST_TEST(create(b, R"({"plan_id":"prime-monthly-usd"})").status == 201);
 }
 
 BOOST_AUTO_TEST_CASE(signed_bot_link_opens_the_checkout) {
@@ -245,15 +361,50 @@ BOOST_AUTO_TEST_CASE(signed_bot_link_opens_the_checkout) {
     BOOST_TEST(payment::handle(make_request("GET", "/api/payment/checkout?u=1&p=x&exp=1&sig=zz")).status == 403);
 }
 
-BOOST_AUTO_TEST_CASE(status_of_ones_own_payment_only) {
+BOOST_AUTO_TEST_CASE(a_link_opened_again_reuses_the_open_record) {
+    Buyer b = buyer();
+    std::string link = payment_link(b.id, "prime-monthly-usd", std::time(nullptr) + 600);
+    link = link.substr(link.find("/api/"));
+    for (int i = 0; i < 4; ++i) BOOST_TEST(payment::handle(make_request("GET", link)).status == 200);  // previews, refreshes
+    auto records = [&] { return db().exec("SELECT count(*) FROM payment_records WHERE user_id = $1", {b.id}).get_int(0, 0); };
+    BOOST_TEST(records() == 1);
+    // Another plan is another record; once ePayco has named a reference for it, a new one starts.
+    std::string other = payment_link(b.id, "prime-lifetime-usd", std::time(nullptr) + 600);
+    BOOST_TEST(payment::handle(make_request("GET", other.substr(other.find("/api/")))).status == 200);
+    BOOST_TEST(records() == 2);
+    long long first = db().exec("SELECT id FROM payment_records WHERE user_id = $1 AND plan_id = 'prime-monthly-usd'", {b.id}).get_int(0, 0);
+    note_candidate_reference(first, new_ref(), 30);
+    BOOST_TEST(payment::handle(make_request("GET", link)).status == 200);
+    BOOST_TEST(records() == 3);
+}
+
+BOOST_AUTO_TEST_CASE(status_of_ones_own_payment_only_and_the_return_ref_is_a_candidate) {
     Buyer b = buyer(), other = buyer();
     Record rec = pending_record(b);
-    auto mine = payment::handle(make_request("GET", "/api/payment/status/" + rec.invoice + "?ref_payco=777", {}, {{"cookie", b.cookie}}));
+    const std::string ref = new_ref();
+    auto mine = payment::handle(make_request("GET", "/api/payment/status/" + rec.invoice + "?ref_payco=" + ref, {}, {{"cookie", b.cookie}}));
     BOOST_TEST(mine.status == 200);
     BOOST_TEST(body_json(mine)["state"] == "pending");
-    BOOST_TEST(db().exec("SELECT provider_ref FROM payment_records WHERE id = $1", {rec.id}).get(0, 0) == "777");
+    // Kept as a candidate, never as the record's reference.
+    BOOST_TEST(!record_ref(rec.id));
+    auto cand = db().exec("SELECT candidate_record_id, payment_record_id IS NULL, due_at IS NOT NULL FROM payment_references "
+                          "WHERE provider_ref = $1", {ref});
+    BOOST_TEST_REQUIRE(cand.rows() == 1);
+    BOOST_TEST(cand.get_int(0, 0) == rec.id);
+    BOOST_TEST(cand.get_bool(0, 1));
+    BOOST_TEST(cand.get_bool(0, 2));
     BOOST_TEST(payment::handle(make_request("GET", "/api/payment/status/" + rec.invoice, {}, {{"cookie", other.cookie}})).status == 404);
     BOOST_TEST(payment::handle(make_request("GET", "/api/payment/status/" + rec.invoice)).status == 401);
+    // A buyer can't make us ask ePayco about any number of references.
+    for (int i = 0; i < 5; ++i)
+        payment::handle(make_request("GET", "/api/payment/status/" + rec.invoice + "?ref_payco=" + new_ref(), {}, {{"cookie", b.cookie}}));
+    BOOST_TEST(db().exec("SELECT count(*) FROM payment_references WHERE candidate_record_id = $1", {rec.id}).get_int(0, 0) == 3);
+    // The candidate leads the verifier to the approval ePayco never delivered.
+    epayco_holds(ref, confirmation(rec, 1, ref));
+    verify();
+    BOOST_TEST(record_state(rec.id) == "approved");
+    BOOST_TEST(*record_ref(rec.id) == ref);
+    BOOST_TEST(tier(b.id) == "prime");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -261,7 +412,7 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(webhook)
 
 BOOST_AUTO_TEST_CASE(approval_activates_once_with_one_email_and_one_message) {
-    Buyer b = buyer("es" == std::string("es"), "es");
+    Buyer b = buyer(true, "es");
     Record rec = pending_record(b);
     std::string ref = new_ref();
     auto fields = confirmation(rec, 1, ref);
@@ -269,7 +420,12 @@ BOOST_AUTO_TEST_CASE(approval_activates_once_with_one_email_and_one_message) {
     for (int i = 0; i < 3; ++i) {
         auto r = deliver(fields, i != 1);  // POST, GET, POST
         BOOST_TEST(r.status == 200, r.body);
+        BOOST_TEST(r.body == R"({"received":true})");
     }
+    // Stored once, and nothing applied before ePayco has answered.
+    BOOST_TEST(db().exec("SELECT count(*) FROM payment_references WHERE provider_ref = $1", {ref}).get_int(0, 0) == 1);
+    BOOST_TEST(record_state(rec.id) == "pending");
+    BOOST_TEST(verify() == 1);
     BOOST_TEST(record_state(rec.id) == "approved");
     BOOST_TEST(active_subscriptions(b.id) == 1);
     BOOST_TEST(tier(b.id) == "prime");
@@ -280,146 +436,192 @@ BOOST_AUTO_TEST_CASE(approval_activates_once_with_one_email_and_one_message) {
     auto email = Json::parse(db().exec("SELECT payload::text FROM outbox WHERE user_id = $1 AND kind = 'email'", {b.id}).get(0, 0));
     BOOST_TEST(email["html"].get<std::string>().find("<p>") != std::string::npos);
     BOOST_TEST(email["text"].get<std::string>().find(rec.invoice) != std::string::npos);
-    BOOST_TEST(db().exec("SELECT count(*) FROM payment_confirmations WHERE provider_ref = $1", {ref}).get_int(0, 0) == 1);
+    BOOST_TEST(confirmation_outcome(ref, 1) == "applied:" + std::to_string(rec.id));
     // The guard sees PRIME at once.
     BOOST_TEST(redis().command({"HGET", "user:" + std::to_string(b.id) + ":authz", "tier"}).str() == "prime");
-    // A later, lower state never downgrades it.
-    auto pending = confirmation(rec, 3, ref);
-    BOOST_TEST(deliver(pending).status == 200);
-    BOOST_TEST(record_state(rec.id) == "approved");
+    // More deliveries later: one recheck at most, and a replay of ePayco's answer changes nothing.
+    allow_recheck(ref);
+    BOOST_TEST(deliver(fields).status == 200);
+    verify();
     BOOST_TEST(active_subscriptions(b.id) == 1);
+    BOOST_TEST(days_left(b.id) == 30);
+    BOOST_TEST(outbox_rows(b.id, "telegram") == 1);
 }
 
-BOOST_AUTO_TEST_CASE(replayed_declined_fields_claiming_approval_do_not_activate) {
+BOOST_AUTO_TEST_CASE(a_claimed_state_with_a_victims_extras_cannot_cancel_their_payment) {
+    Buyer victim = buyer(), attacker = buyer();
+    Record target = pending_record(victim);
+    Record own = pending_record(attacker);
+    // The attacker's own transaction, which ePayco really declined, for the same amount.
+    const std::string attacker_ref = new_ref();
+    epayco_holds(attacker_ref, confirmation(own, 2, attacker_ref));
+    for (int code : {2, 4, 9, 10, 11, 12}) {
+        // The signed tuple is the attacker's; state and extras are the attacker's choice.
+        Pairs forged = with(confirmation(own, code, attacker_ref), "x_extra1", std::to_string(victim.id));
+        forged = with(forged, "x_extra3", std::to_string(target.id));
+        forged = with(forged, "x_id_invoice", target.invoice);
+        auto r = deliver(forged);
+        BOOST_TEST(r.status == 200);
+        BOOST_TEST(r.body == R"({"received":true})");  // nothing to tell a hit from a miss
+        allow_recheck(attacker_ref);
+        verify();
+    }
+    BOOST_TEST(record_state(target.id) == "pending");
+    BOOST_TEST(!record_flagged(target.id));
+    BOOST_TEST(!record_ref(target.id));
+    BOOST_TEST(record_state(own.id) == "declined");  // what ePayco said, about the attacker's own record
+    // The victim's real approval then goes through.
+    settle(confirmation(target, 1, new_ref()));
+    BOOST_TEST(record_state(target.id) == "approved");
+    BOOST_TEST(tier(victim.id) == "prime");
+}
+
+BOOST_AUTO_TEST_CASE(a_reversal_claimed_with_a_victims_extras_takes_back_only_the_attackers_payment) {
+    Buyer victim = buyer(), attacker = buyer();
+    Record target = pending_record(victim);
+    settle(confirmation(target, 1, new_ref()));
+    BOOST_TEST_REQUIRE(tier(victim.id) == "prime");
+    Record own = pending_record(attacker);
+    const std::string attacker_ref = new_ref();
+    settle(confirmation(own, 1, attacker_ref));
+    epayco_holds(attacker_ref, confirmation(own, 6, attacker_ref));  // ePayco confirms: reversed
+    Pairs forged = with(with(confirmation(own, 6, attacker_ref), "x_extra1", std::to_string(victim.id)), "x_extra3",
+                        std::to_string(target.id));
+    allow_recheck(attacker_ref);
+    BOOST_TEST(deliver(forged).status == 200);
+    verify();
+    BOOST_TEST(record_state(target.id) == "approved");
+    BOOST_TEST(tier(victim.id) == "prime");
+    BOOST_TEST(days_left(victim.id) == 30);
+    BOOST_TEST(record_state(own.id) == "reversed");
+    BOOST_TEST(tier(attacker.id) == "free");
+}
+
+BOOST_AUTO_TEST_CASE(a_validated_answer_of_another_amount_currency_or_invoice_changes_no_record) {
+    Buyer b = buyer();
+    const std::vector<std::pair<std::string, std::string>> wrong = {{"x_amount", "9.99"}, {"x_currency_code", "COP"},
+                                                                     {"x_id_invoice", "PNP-ZZZZZZZZZZZZ"}, {"x_extra2", "prime-lifetime-usd"},
+                                                                     {"x_extra3", "999999999"}};
+    for (const auto& [field, value] : wrong) {
+        Record rec = pending_record(b);
+        const std::string ref = new_ref();
+        epayco_holds(ref, with(confirmation(rec, 1, ref), field, value));
+        BOOST_TEST(deliver(confirmation(rec, 1, ref)).status == 200);
+        verify();
+        BOOST_TEST(record_state(rec.id) == "pending", field);
+        BOOST_TEST(!record_flagged(rec.id), field);
+        BOOST_TEST(!record_ref(rec.id), field);
+        BOOST_TEST(confirmation_outcome(ref, 1) == "mismatch:none", field);
+    }
+    BOOST_TEST(active_subscriptions(b.id) == 0);
+    // Amounts compare as decimals; currencies case-insensitively; the invoice may be decorated.
+    Record rec = pending_record(b);
+    std::string ref = new_ref();
+    auto answer = with(confirmation(rec, 1, ref, "10.000", "usd"), "x_id_invoice", "shop_" + rec.invoice + "-1700000000000");
+    epayco_holds(ref, answer);
+    deliver(confirmation(rec, 1, ref));
+    verify();
+    BOOST_TEST(record_state(rec.id) == "approved");
+}
+
+BOOST_AUTO_TEST_CASE(claims_epayco_does_not_back_plant_nothing) {
+    Buyer b = buyer();
+    Record rec = pending_record(b);
+    const std::string ref = new_ref();  // ePayco has never heard of it
+    BOOST_TEST(deliver(confirmation(rec, 1, ref)).status == 200);
+    verify();
+    BOOST_TEST(record_state(rec.id) == "pending");
+    BOOST_TEST(!record_flagged(rec.id));
+    BOOST_TEST(!record_ref(rec.id));
+    auto row = db().exec("SELECT payment_record_id IS NULL, candidate_record_id IS NULL, attempts FROM payment_references "
+                         "WHERE provider_ref = $1", {ref});
+    BOOST_TEST(row.get_bool(0, 0));
+    BOOST_TEST(row.get_bool(0, 1));
+    // Asked again (not found can be ePayco being slow), then given up on.
+    db().exec("UPDATE payment_references SET due_at = now() WHERE provider_ref = $1 AND due_at IS NOT NULL", {ref});
+    verify();
+    auto after = db().exec("SELECT due_at IS NULL, last_error FROM payment_references WHERE provider_ref = $1", {ref});
+    BOOST_TEST(after.get_bool(0, 0));
+    BOOST_TEST(after.get(0, 1).find("does not know") != std::string::npos);
+    BOOST_TEST(validation_calls(ref) == 2);
+    // A later approval for the record's real reference is unaffected.
+    settle(confirmation(rec, 1, new_ref()));
+    BOOST_TEST(record_state(rec.id) == "approved");
+}
+
+BOOST_AUTO_TEST_CASE(a_replayed_claim_costs_one_call_to_epayco) {
+    Buyer b = buyer();
+    Record rec = pending_record(b);
+    const std::string ref = new_ref();
+    auto fields = confirmation(rec, 1, ref);
+    settle(fields);
+    BOOST_TEST_REQUIRE(record_state(rec.id) == "approved");
+    for (int i = 0; i < 50; ++i) BOOST_TEST(deliver(with(fields, "x_cod_transaction_state", std::to_string(i % 12 + 1))).status == 200);
+    verify();
+    BOOST_TEST(validation_calls(ref) == 1);  // the recheck waits recheck_seconds after the last check
+    BOOST_TEST(db().exec("SELECT count(*) FROM payment_references WHERE provider_ref = $1", {ref}).get_int(0, 0) == 1);
+    BOOST_TEST(db().exec("SELECT due_at > now() FROM payment_references WHERE provider_ref = $1", {ref}).get_bool(0, 0));
+}
+
+BOOST_AUTO_TEST_CASE(epayco_unreachable_the_claim_waits_and_is_applied_once_it_answers) {
     Buyer b = buyer();
     Record rec = pending_record(b);
     std::string ref = new_ref();
-    auto declined = confirmation(rec, 2, ref);
-    epayco_holds(ref, declined);  // what ePayco really holds
-    BOOST_TEST(deliver(declined).status == 200);
-    BOOST_TEST(record_state(rec.id) == "declined");
-    auto forged = declined;
-    for (auto& [k, v] : forged)
-        if (k == "x_cod_transaction_state") v = "1";  // the signature still verifies: it doesn't cover the state
-    auto r = deliver(forged);
-    BOOST_TEST(r.status == 200);
-    BOOST_TEST(record_state(rec.id) == "declined");
-    BOOST_TEST(active_subscriptions(b.id) == 0);
-    BOOST_TEST(tier(b.id) == "free");
-    // Even on a still-pending payment, a claimed approval ePayco doesn't back changes nothing.
-    Record rec2 = pending_record(b);
-    std::string ref2 = new_ref();
-    epayco_holds(ref2, confirmation(rec2, 3, ref2));
-    BOOST_TEST(deliver(confirmation(rec2, 1, ref2)).status == 200);
-    BOOST_TEST(record_state(rec2.id) == "pending");
-    BOOST_TEST(db().exec("SELECT flagged_at IS NOT NULL FROM payment_records WHERE id = $1", {rec2.id}).get_bool(0, 0));
-    BOOST_TEST(active_subscriptions(b.id) == 0);
+    epayco_holds(ref, confirmation(rec, 1, ref));
+    epayco_mode("down");
+    BOOST_TEST(deliver(confirmation(rec, 1, ref)).status == 200);  // durable: ePayco's mood doesn't matter
+    verify();
+    epayco_mode("ok");
+    BOOST_TEST(record_state(rec.id) == "pending");
+    auto row = db().exec("SELECT due_at > now(), attempts, last_error FROM payment_references WHERE provider_ref = $1", {ref});
+    BOOST_TEST(row.get_bool(0, 0));  // backing off
+    BOOST_TEST(row.get_int(0, 1) == 1);
+    BOOST_TEST(row.get(0, 2).find("unreachable") != std::string::npos);
+    db().exec("UPDATE payment_references SET due_at = now() WHERE provider_ref = $1", {ref});  // the backoff has passed
+    verify();
+    BOOST_TEST(record_state(rec.id) == "approved");
+    BOOST_TEST(db().exec("SELECT attempts FROM payment_references WHERE provider_ref = $1", {ref}).get_int(0, 0) == 0);
 }
 
 BOOST_AUTO_TEST_CASE(validation_answers_with_numbers_still_confirm) {
     Buyer b = buyer();
     Record rec = pending_record(b);
     std::string ref = new_ref();
-    Json data = {{"x_ref_payco", std::stoll(ref)}, {"x_cod_transaction_state", 1}, {"x_amount", 10}, {"x_currency_code", "USD"}};
+    Json data = {{"x_ref_payco", std::stoll(ref)}, {"x_cod_transaction_state", 1}, {"x_amount", 10}, {"x_currency_code", "USD"},
+                 {"x_id_invoice", rec.invoice}, {"x_extra1", rec.user}, {"x_extra2", rec.plan}, {"x_extra3", rec.id}};
     testing::http("POST", fake + "/__validation", Json({{ref, data}}).dump());
     BOOST_TEST(deliver(confirmation(rec, 1, ref)).status == 200);
+    verify();
     BOOST_TEST(record_state(rec.id) == "approved");
 }
 
-BOOST_AUTO_TEST_CASE(validation_unreachable_is_503_and_changes_nothing) {
-    Buyer b = buyer();
-    Record rec = pending_record(b);
-    std::string ref = new_ref();
-    testing::http("POST", fake + "/__mode", R"({"epayco_mode":"down"})");
-    auto r = deliver(confirmation(rec, 1, ref));
-    testing::http("POST", fake + "/__mode", R"({"epayco_mode":"ok"})");
-    BOOST_TEST(r.status == 503);
-    BOOST_TEST(record_state(rec.id) == "pending");
-    BOOST_TEST(db().exec("SELECT count(*) FROM payment_confirmations WHERE provider_ref = $1", {ref}).get_int(0, 0) == 0);
-    epayco_holds(ref, confirmation(rec, 1, ref));
-    BOOST_TEST(deliver(confirmation(rec, 1, ref)).status == 200);  // ePayco's retry succeeds
-    BOOST_TEST(record_state(rec.id) == "approved");
-}
-
-BOOST_AUTO_TEST_CASE(forged_and_malformed_confirmations_are_400_and_change_nothing) {
+BOOST_AUTO_TEST_CASE(forged_and_malformed_confirmations_are_400_and_store_nothing) {
     Buyer b = buyer();
     Record rec = pending_record(b);
     std::string ref = new_ref();
     auto good = confirmation(rec, 3, ref);
-    auto with = [&](const std::string& key, const std::string& value) {
-        Pairs f = good;
-        bool found = false;
-        for (auto& [k, v] : f)
-            if (k == key) v = value, found = true;
-        if (!found) f.emplace_back(key, value);
-        return f;
-    };
     auto without = [&](const std::string& key) {
         Pairs f;
         for (auto& kv : good)
             if (kv.first != key) f.push_back(kv);
         return f;
     };
-    std::vector<Pairs> bad = {with("x_signature", std::string(64, 'a')), with("x_amount", "10.01"),  // changed after signing
-                              with("x_ref_payco", ref + "1"), with("x_cust_id_cliente", "99999"),
-                              without("x_signature"), without("x_ref_payco"), without("x_amount"),
-                              without("x_cod_transaction_state"), with("x_signature", "zz")};
+    std::vector<Pairs> bad = {with(good, "x_signature", std::string(64, 'a')), with(good, "x_amount", "10.01"),  // changed after signing
+                              with(good, "x_ref_payco", ref + "1"), with(good, "x_cust_id_cliente", "99999"),
+                              without("x_signature"), without("x_ref_payco"), without("x_amount"), without("x_transaction_id"),
+                              with(good, "x_signature", "zz"), with(good, "x_ref_payco", "a/b"), with(good, "x_amount", "1e3"),
+                              with(good, "x_currency_code", "US")};
     for (const auto& f : bad) {
         auto r = deliver(f);
         BOOST_TEST(r.status == 400, form(f));
         BOOST_TEST(body_json(r)["error"]["code"].is_string());
     }
+    BOOST_TEST(body_json(deliver(without("x_amount")))["error"]["field"] == "x_amount");
     BOOST_TEST(epayco_webhook::handle(make_request("POST", "/api/webhook/epayco", "x_ref_payco=%zz",
                                                    {{"content-type", "application/x-www-form-urlencoded"}})).status == 400);
     BOOST_TEST(epayco_webhook::handle(make_request("POST", "/api/webhook/epayco", "{}", {{"content-type", "application/json"}})).status == 415);
+    BOOST_TEST(db().exec("SELECT count(*) FROM payment_references WHERE provider_ref LIKE $1", {ref + "%"}).get_int(0, 0) == 0);
     BOOST_TEST(record_state(rec.id) == "pending");
-    BOOST_TEST(db().exec("SELECT count(*) FROM payment_confirmations WHERE provider_ref LIKE $1", {ref + "%"}).get_int(0, 0) == 0);
-}
-
-BOOST_AUTO_TEST_CASE(wrong_amount_or_currency_is_flagged_never_activated) {
-    Buyer b = buyer();
-    for (auto [amount, currency] : {std::pair<std::string, std::string>{"9.99", ""}, {"", "COP"}}) {
-        Record rec = pending_record(b);
-        std::string ref = new_ref();
-        auto f = confirmation(rec, 1, ref, amount, currency);
-        epayco_holds(ref, f);
-        BOOST_TEST(deliver(f).status == 200);
-        BOOST_TEST(record_state(rec.id) == "pending");
-        BOOST_TEST(db().exec("SELECT flag_reason FROM payment_records WHERE id = $1", {rec.id}).get(0, 0).find("mismatch") != std::string::npos);
-    }
-    BOOST_TEST(active_subscriptions(b.id) == 0);
-    // Amounts compare as decimals; currencies case-insensitively.
-    Record rec = pending_record(b);
-    std::string ref = new_ref();
-    auto f = confirmation(rec, 1, ref, "10.000", "usd");
-    epayco_holds(ref, f);
-    BOOST_TEST(deliver(f).status == 200);
-    BOOST_TEST(record_state(rec.id) == "approved");
-}
-
-BOOST_AUTO_TEST_CASE(unknown_invoice_and_disagreeing_extras) {
-    Buyer b = buyer();
-    Record rec = pending_record(b);
-    Record ghost = rec;
-    ghost.id = 999999999;
-    std::string ref = new_ref();
-    BOOST_TEST(deliver(confirmation(ghost, 3, ref)).status == 200);
-    BOOST_TEST(db().exec("SELECT outcome FROM payment_confirmations WHERE provider_ref = $1", {ref}).get(0, 0) == "unmatched");
-    Record wrong_user = rec;
-    wrong_user.user = rec.user + 1;
-    std::string ref2 = new_ref();
-    BOOST_TEST(deliver(confirmation(wrong_user, 3, ref2)).status == 200);
-    BOOST_TEST(db().exec("SELECT outcome FROM payment_confirmations WHERE provider_ref = $1", {ref2}).get(0, 0) == "extras_mismatch");
-    BOOST_TEST(record_state(rec.id) == "pending");
-    // Without extras, the invoice (decorated by ePayco) finds the record.
-    std::string ref3 = new_ref();
-    Pairs f;
-    for (auto& kv : confirmation(rec, 3, ref3))
-        if (kv.first.rfind("x_extra", 0) != 0) f.push_back(kv);
-    for (auto& [k, v] : f)
-        if (k == "x_id_invoice") v = "shop_" + v + "-1700000000000";
-    BOOST_TEST(deliver(f).status == 200);
-    BOOST_TEST(db().exec("SELECT outcome FROM payment_confirmations WHERE provider_ref = $1", {ref3}).get(0, 0) == "applied");
 }
 
 BOOST_AUTO_TEST_CASE(every_state_code) {
@@ -428,92 +630,205 @@ BOOST_AUTO_TEST_CASE(every_state_code) {
     Buyer b = buyer();
     for (auto [code, state] : expected) {
         Record rec = pending_record(b);
-        std::string ref = new_ref();
-        BOOST_TEST(deliver(confirmation(rec, code, ref)).status == 200);
+        settle(confirmation(rec, code, new_ref()));
         BOOST_TEST(record_state(rec.id) == state, code);
+        BOOST_TEST(!record_flagged(rec.id), code);
     }
     BOOST_TEST(outbox_rows(b.id, "telegram") == 9);  // the user is told each time
     BOOST_TEST(active_subscriptions(b.id) == 0);
     Record rec = pending_record(b);
-    std::string ref = new_ref();
-    BOOST_TEST(deliver(confirmation(rec, 5, ref)).status == 200);  // unknown: stored, flagged, pending-like
+    const std::string ref = new_ref();
+    settle(confirmation(rec, 5, ref));  // unknown: stored, flagged, pending-like
     auto row = db().exec("SELECT state, flag_reason FROM payment_records WHERE id = $1", {rec.id});
     BOOST_TEST(row.get(0, 0) == "pending");
     BOOST_TEST(row.get(0, 1).find("unknown") != std::string::npos);
+    BOOST_TEST(db().exec("SELECT state FROM payment_references WHERE provider_ref = $1", {ref}).get(0, 0) == "unknown");
+}
+
+BOOST_AUTO_TEST_CASE(replayed_declined_fields_claiming_approval_do_not_activate) {
+    Buyer b = buyer();
+    Record rec = pending_record(b);
+    std::string ref = new_ref();
+    auto declined = confirmation(rec, 2, ref);
+    settle(declined);
+    BOOST_TEST(record_state(rec.id) == "declined");
+    allow_recheck(ref);
+    BOOST_TEST(deliver(with(declined, "x_cod_transaction_state", "1")).status == 200);  // the signature doesn't cover it
+    verify();
+    BOOST_TEST(record_state(rec.id) == "declined");
+    BOOST_TEST(active_subscriptions(b.id) == 0);
+    BOOST_TEST(tier(b.id) == "free");
+}
+
+BOOST_AUTO_TEST_CASE(an_approval_epayco_confirms_after_a_refusal_is_applied) {
+    Buyer b = buyer();
+    Record rec = pending_record(b);
+    const std::string ref = new_ref();
+    settle(confirmation(rec, 2, ref));
+    BOOST_TEST_REQUIRE(record_state(rec.id) == "declined");
+    allow_recheck(ref);
+    settle(confirmation(rec, 1, ref));  // ePayco now says approved: its word wins
+    BOOST_TEST(record_state(rec.id) == "approved");
+    BOOST_TEST(tier(b.id) == "prime");
+    // The same for a second transaction on a record marked expired.
+    Record later = pending_record(b);
+    settle(confirmation(later, 9, new_ref()));
+    settle(confirmation(later, 1, new_ref()));
+    BOOST_TEST(record_state(later.id) == "approved");
+    BOOST_TEST(days_left(b.id) == 60);
+}
+
+BOOST_AUTO_TEST_CASE(two_transactions_for_one_record_are_two_purchases_and_admins_are_told) {
+    long long admin = admin_user();
+    Buyer b = buyer();
+    Record rec = pending_record(b);
+    const std::string first = new_ref(), second = new_ref();
+    settle(confirmation(rec, 1, first));
+    settle(confirmation(rec, 1, second));  // a second tab paid for the same checkout
+    BOOST_TEST(days_left(b.id) == 60);
+    BOOST_TEST(*record_ref(rec.id) == first);  // the first validated reference stays the record's
+    BOOST_TEST(outbox_rows(b.id, "telegram") == 2);
+    auto notice = db().exec("SELECT payload->>'text' FROM outbox WHERE user_id = $1 AND dedupe_key LIKE 'second-payment:%'", {admin});
+    BOOST_TEST_REQUIRE(notice.rows() == 1);
+    BOOST_TEST(notice.get(0, 0).find(second) != std::string::npos);
+    // Reversing one of them leaves the other's days and the record approved.
+    allow_recheck(second);
+    settle(confirmation(rec, 6, second));
+    BOOST_TEST(days_left(b.id) == 30);
+    BOOST_TEST(record_state(rec.id) == "approved");
+    BOOST_TEST(tier(b.id) == "prime");
+}
+
+BOOST_AUTO_TEST_CASE(a_reversal_takes_back_only_the_reversed_payments_days) {
+    long long admin = admin_user();
+    Buyer b = buyer();
+    Record first = pending_record(b), second = pending_record(b);
+    const std::string first_ref = new_ref(), second_ref = new_ref();
+    settle(confirmation(first, 1, first_ref));
+    settle(confirmation(second, 1, second_ref));
+    BOOST_TEST_REQUIRE(days_left(b.id) == 60);
+    allow_recheck(first_ref);
+    allow_recheck(second_ref);
+    settle(confirmation(second, 6, second_ref));
+    BOOST_TEST(record_state(second.id) == "reversed");
+    BOOST_TEST(days_left(b.id) == 30);  // the first payment's 30 days stay
+    BOOST_TEST(tier(b.id) == "prime");
+    BOOST_TEST(redis().command({"HGET", "user:" + std::to_string(b.id) + ":authz", "tier"}).str() == "prime");
+    BOOST_TEST(db().exec("SELECT count(*) FROM outbox WHERE user_id = $1 AND dedupe_key LIKE 'reversal:%'", {admin}).get_int(0, 0) == 1);
+    settle(confirmation(first, 6, first_ref));
+    BOOST_TEST(active_subscriptions(b.id) == 0);
+    BOOST_TEST(tier(b.id) == "free");
+    BOOST_TEST(redis().command({"HGET", "user:" + std::to_string(b.id) + ":authz", "tier"}).str() == "free");
+    // A reversal of a payment that was never approved does nothing.
+    Record third = pending_record(b);
+    const std::string third_ref = new_ref();
+    settle(confirmation(third, 2, third_ref));
+    allow_recheck(third_ref);
+    settle(confirmation(third, 6, third_ref));
+    BOOST_TEST(record_state(third.id) == "declined");
+    BOOST_TEST(confirmation_outcome(third_ref, 6) == "ignored_transition:" + std::to_string(third.id));
+}
+
+BOOST_AUTO_TEST_CASE(reversing_a_lifetime_upgrade_restores_the_dated_end) {
+    Buyer b = buyer();
+    Record month = pending_record(b), life = pending_record(b, "prime-lifetime-usd");
+    const std::string life_ref = new_ref();
+    settle(confirmation(month, 1, new_ref()));
+    settle(confirmation(life, 1, life_ref));
+    BOOST_TEST_REQUIRE(days_left(b.id) == -2);
+    allow_recheck(life_ref);
+    settle(confirmation(life, 6, life_ref));
+    BOOST_TEST(days_left(b.id) == 30);
+    // A lifetime bought with nothing before it is revoked whole.
+    Buyer c = buyer();
+    Record only = pending_record(c, "prime-lifetime-usd");
+    const std::string only_ref = new_ref();
+    settle(confirmation(only, 1, only_ref));
+    allow_recheck(only_ref);
+    settle(confirmation(only, 6, only_ref));
+    BOOST_TEST(active_subscriptions(c.id) == 0);
+    BOOST_TEST(tier(c.id) == "free");
+}
+
+BOOST_AUTO_TEST_CASE(two_first_approvals_for_one_user_at_once_both_apply) {
+    for (int round = 0; round < 3; ++round) {
+        Buyer b = buyer();
+        Record one = pending_record(b), two = pending_record(b);
+        std::vector<EpaycoTransaction> answers;
+        for (const Record* rec : {&one, &two}) {
+            const std::string ref = new_ref();
+            db().exec("INSERT INTO payment_references (provider_ref, source, due_at) VALUES ($1, 'webhook', NULL)", {ref});
+            Json data = Json::object();
+            for (auto& [k, v] : confirmation(*rec, 1, ref)) data[k] = v;
+            answers.push_back(epayco_transaction_from(data));
+        }
+        // Two processes, each with its own connections, released together.
+        db().disconnect();
+        redis().disconnect();
+        int gate[2];
+        BOOST_TEST_REQUIRE(pipe(gate) == 0);
+        std::vector<pid_t> children;
+        for (const auto& answer : answers) {
+            pid_t pid = fork();
+            if (pid == 0) {
+                char c;
+                close(gate[1]);
+                if (read(gate[0], &c, 1) != 1) _exit(3);
+                try {
+                    _exit(apply_verified_transaction(answer).outcome == "applied" ? 0 : 1);
+                } catch (...) {
+                    _exit(2);
+                }
+            }
+            children.push_back(pid);
+        }
+        close(gate[0]);
+        BOOST_TEST_REQUIRE(write(gate[1], "go", 2) == 2);
+        close(gate[1]);
+        for (pid_t pid : children) {
+            int status = 0;
+            waitpid(pid, &status, 0);
+            BOOST_TEST((WIFEXITED(status) && WEXITSTATUS(status) == 0), "child exit " << status);
+        }
+        BOOST_TEST(active_subscriptions(b.id) == 1);
+        BOOST_TEST(days_left(b.id) == 60);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(extension_adds_the_plan_duration_and_lifetime_has_no_end) {
     Buyer b = buyer();
-    for (int i = 0; i < 2; ++i) {
-        Record rec = pending_record(b);
-        std::string ref = new_ref();
-        auto f = confirmation(rec, 1, ref);
-        epayco_holds(ref, f);
-        BOOST_TEST(deliver(f).status == 200);
-    }
-    auto days = db().exec("SELECT round(EXTRACT(EPOCH FROM ends_at - now()) / 86400) FROM subscriptions "
-                          "WHERE user_id = $1 AND status = 'active'", {b.id});
-    BOOST_TEST(days.get(0, 0) == "60");
-    Record life = pending_record(b, "prime-lifetime-usd");
-    std::string ref = new_ref();
-    epayco_holds(ref, confirmation(life, 1, ref));
-    deliver(confirmation(life, 1, ref));
-    BOOST_TEST(db().exec("SELECT ends_at IS NULL FROM subscriptions WHERE user_id = $1 AND status = 'active'", {b.id}).get_bool(0, 0));
-    Record more = pending_record(b);
-    std::string ref2 = new_ref();
-    epayco_holds(ref2, confirmation(more, 1, ref2));
-    deliver(confirmation(more, 1, ref2));
-    BOOST_TEST(db().exec("SELECT ends_at IS NULL FROM subscriptions WHERE user_id = $1 AND status = 'active'", {b.id}).get_bool(0, 0));
-}
-
-BOOST_AUTO_TEST_CASE(reversal_after_approval_revokes_and_tells_admins) {
-    long long admin = db().exec("INSERT INTO users (telegram_id, first_name, role) VALUES ($1, 'Admin', 'admin') RETURNING id",
-                                {6'000'000'000LL + testing::unique_number() % 1000000}).get_int(0, 0);
-    Buyer b = buyer();
-    Record rec = pending_record(b);
-    std::string ref = new_ref();
-    epayco_holds(ref, confirmation(rec, 1, ref));
-    deliver(confirmation(rec, 1, ref));
-    BOOST_TEST(tier(b.id) == "prime");
-    epayco_holds(ref, confirmation(rec, 6, ref));
-    BOOST_TEST(deliver(confirmation(rec, 6, ref)).status == 200);
-    BOOST_TEST(record_state(rec.id) == "reversed");
-    BOOST_TEST(active_subscriptions(b.id) == 0);
-    BOOST_TEST(tier(b.id) == "free");
-    BOOST_TEST(redis().command({"HGET", "user:" + std::to_string(b.id) + ":authz", "tier"}).str() == "free");
-    BOOST_TEST(outbox_rows(admin, "telegram") >= 1);
-    // A reversal of a payment that was never approved does nothing.
-    Record rec2 = pending_record(b);
-    std::string ref2 = new_ref();
-    epayco_holds(ref2, confirmation(rec2, 2, ref2));
-    deliver(confirmation(rec2, 2, ref2));
-    epayco_holds(ref2, confirmation(rec2, 6, ref2));
-    deliver(confirmation(rec2, 6, ref2));
-    BOOST_TEST(record_state(rec2.id) == "declined");
+    for (int i = 0; i < 2; ++i) settle(confirmation(pending_record(b), 1, new_ref()));
+    BOOST_TEST(days_left(b.id) == 60);
+    settle(confirmation(pending_record(b, "prime-lifetime-usd"), 1, new_ref()));
+    BOOST_TEST(days_left(b.id) == -2);
+    settle(confirmation(pending_record(b), 1, new_ref()));
+    BOOST_TEST(days_left(b.id) == -2);
+    BOOST_TEST(active_subscriptions(b.id) == 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(jobs)
 
-BOOST_AUTO_TEST_CASE(reconciliation_applies_a_confirmation_that_never_arrived) {
+BOOST_AUTO_TEST_CASE(reconciliation_asks_again_about_open_references) {
     Buyer b = buyer();
     Record rec = pending_record(b);
-    std::string ref = new_ref();
-    db().transaction([&] {
-        // Back-date it past the updated_at trigger, as twenty quiet minutes would.
-        db().exec("SET LOCAL session_replication_role = replica");
-        db().exec("UPDATE payment_records SET provider_ref = $2, updated_at = now() - interval '20 minutes' WHERE id = $1",
-                  {rec.id, ref});
-    });
+    const std::string ref = new_ref();
+    settle(confirmation(rec, 3, ref));  // pending with the bank
+    BOOST_TEST_REQUIRE(record_state(rec.id) == "pending");
+    // The approval is never delivered; twenty quiet minutes later reconciliation asks.
     epayco_holds(ref, confirmation(rec, 1, ref));
-    BOOST_TEST(reconcile_pending_payments() >= 1);
+    BOOST_TEST(schedule_rechecks(15) == 0);  // not yet: asked a moment ago
+    db().exec("UPDATE payment_references SET checked_at = now() - interval '20 minutes' WHERE provider_ref = $1", {ref});
+    BOOST_TEST(schedule_rechecks(15) >= 1);
+    verify();
     BOOST_TEST(record_state(rec.id) == "approved");
     BOOST_TEST(active_subscriptions(b.id) == 1);
-    BOOST_TEST(db().exec("SELECT source FROM payment_confirmations WHERE provider_ref = $1", {ref}).get(0, 0) == "reconciliation");
-    // The webhook arriving late is a replay.
-    BOOST_TEST(deliver(confirmation(rec, 1, ref)).status == 200);
-    BOOST_TEST(outbox_rows(b.id, "telegram") == 1);
+    BOOST_TEST(db().exec("SELECT source FROM payment_confirmations WHERE provider_ref = $1 AND state_code = 1", {ref}).get(0, 0) == "webhook");
+    // A final reference is never asked about again.
+    db().exec("UPDATE payment_references SET checked_at = now() - interval '20 minutes' WHERE provider_ref = $1", {ref});
+    schedule_rechecks(15);
+    BOOST_TEST(db().exec("SELECT due_at IS NULL FROM payment_references WHERE provider_ref = $1", {ref}).get_bool(0, 0));
 }
 
 BOOST_AUTO_TEST_CASE(reminders_once_and_expiry_drops_the_tier) {
@@ -540,7 +855,7 @@ BOOST_AUTO_TEST_CASE(delivered_rows_are_pruned_after_retention) {
     Buyer b = buyer();
     db().exec("INSERT INTO outbox (kind, user_id, payload, delivered_at) VALUES ('telegram', $1, '{}', now() - interval '31 days')", {b.id});
     db().exec("INSERT INTO outbox (kind, user_id, payload, delivered_at) VALUES ('telegram', $1, '{}', now() - interval '1 day')", {b.id});
-    BOOST_TEST(prune_delivered_outbox() >= 1);
+    BOOST_TEST(prune_delivered_outbox(30) >= 1);
     BOOST_TEST(outbox_rows(b.id, "telegram") == 1);
 }
 

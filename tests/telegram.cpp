@@ -54,6 +54,12 @@ Json message_update(long long tg, const std::string& text, const std::string& la
                          {"text", text}}}};
 }
 
+Json group_message_update(long long tg, const std::string& text, const std::string& type = "supergroup") {
+    Json u = message_update(tg, text);
+    u["message"]["chat"] = {{"id", -100'000'000'000LL - tg}, {"type", type}, {"title", "PNPtv fans"}};
+    return u;
+}
+
 Json callback_update(long long tg, const std::string& data, const std::string& lang = "en") {
     return {{"update_id", next_update_id()},
             {"callback_query", {{"id", "cb" + std::to_string(next_update_id())},
@@ -301,6 +307,49 @@ BOOST_AUTO_TEST_CASE(live_starts_notifies_followers_and_stops) {
     BOOST_TEST(body_json(post_update(message_update(host_tg, "/live stop")))["text"].get<std::string>().find("not live") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(links_that_act_as_the_user_never_go_to_a_group) {
+    long long tg = verified_user("en", "prime");
+    for (const char* type : {"group", "supergroup"}) {
+        for (const char* cmd : {"/live", "/hangout party", "/prime"}) {
+            auto r = body_json(post_update(group_message_update(tg, cmd, type)));
+            std::string text = r["text"];
+            BOOST_TEST(r["chat_id"].get<long long>() < 0);
+            BOOST_TEST(text.find("private chat") != std::string::npos, text);
+            BOOST_TEST(text.find("https://t.me/PNPtvTestBot") != std::string::npos, text);
+            BOOST_TEST(text.find("token") == std::string::npos, text);
+            BOOST_TEST(!r.contains("reply_markup"));
+        }
+    }
+    BOOST_TEST(db().exec("SELECT count(*) FROM live_streams WHERE host_id = $1", {user_id_of(tg)}).get_int(0, 0) == 0);
+    // A plan button pressed under a message in a group: no checkout link there either.
+    Json press = callback_update(tg, "plan:prime-monthly-usd");
+    press["callback_query"]["message"]["chat"] = {{"id", -100'000'000'001LL}, {"type", "supergroup"}};
+    post_update(press);
+    std::string last = queued_for(tg).back()["text"];
+    BOOST_TEST(last.find("/api/payment/checkout") == std::string::npos, last);
+    BOOST_TEST(last.find("private chat") != std::string::npos, last);
+    // Nothing of this kind leaked into any message queued for the user either.
+    for (const auto& m : queued_for(tg)) BOOST_TEST(m.dump().find("token=") == std::string::npos);
+    // In private the same commands work.
+    BOOST_TEST(body_json(post_update(message_update(tg, "/hangout party")))["text"].get<std::string>().find("token=") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_host_going_live_again_and_again_notifies_once_per_cooldown) {
+    long long host_tg = verified_user("en", "prime"), fan = verified_user("en");
+    db().exec("INSERT INTO follows (follower_id, followed_id) VALUES ($1, $2)", {user_id_of(fan), user_id_of(host_tg)});
+    for (int i = 0; i < 10; ++i) {
+        BOOST_TEST(post_update(message_update(host_tg, "/live")).status == 200);
+        BOOST_TEST(post_update(message_update(host_tg, "/live stop")).status == 200);
+    }
+    BOOST_TEST(db().exec("SELECT count(*) FROM live_streams WHERE host_id = $1", {user_id_of(host_tg)}).get_int(0, 0) == 10);
+    auto notices = db().exec("SELECT count(*) FROM outbox WHERE user_id = $1 AND dedupe_key LIKE 'live:%'", {user_id_of(fan)});
+    BOOST_TEST(notices.get_int(0, 0) == 1);
+    // After the cooldown the next stream is announced again.
+    db().exec("UPDATE live_streams SET notices_sent_at = now() - interval '31 minutes' WHERE host_id = $1", {user_id_of(host_tg)});
+    post_update(message_update(host_tg, "/live"));
+    BOOST_TEST(db().exec("SELECT count(*) FROM outbox WHERE user_id = $1 AND dedupe_key LIKE 'live:%'", {user_id_of(fan)}).get_int(0, 0) == 2);
+}
+
 BOOST_AUTO_TEST_CASE(videorama_and_radio) {
     long long tg = verified_user("es");
     BOOST_TEST(body_json(post_update(message_update(tg, "/videorama")))["text"].get<std::string>().find("/media/videorama/") != std::string::npos);
@@ -345,6 +394,22 @@ BOOST_AUTO_TEST_CASE(the_same_update_twice_has_one_effect) {
     redis().command({"DEL", "tg:update:" + std::to_string(update["update_id"].get<long long>())});
     BOOST_TEST(!body_json(post_update(update)).contains("method"));
     BOOST_TEST(db().exec("SELECT count(*) FROM telegram_updates WHERE update_id = $1", {update["update_id"].get<long long>()}).get_int(0, 0) == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_delivery_whose_earlier_attempt_died_is_handled_not_dropped) {
+    // A worker killed mid-update left its Redis marker (the way the earlier code did) and no
+    // committed telegram_updates row: Telegram's redelivery must be handled, not answered empty.
+    long long tg = verified_user("en");
+    Json update = message_update(tg, "/help");
+    const std::string marker = "tg:update:" + std::to_string(update["update_id"].get<long long>());
+    redis().command({"SET", marker, "processing", "EX", "60"});
+    auto r = post_update(update);
+    BOOST_TEST(r.status == 200);
+    BOOST_TEST(body_json(r)["method"] == "sendMessage");
+    BOOST_TEST(body_json(r)["text"].get<std::string>().find("/prime") != std::string::npos);
+    BOOST_TEST(redis().command({"GET", marker}).str() == "done");
+    BOOST_TEST(db().exec("SELECT outcome FROM telegram_updates WHERE update_id = $1", {update["update_id"].get<long long>()}).get(0, 0) ==
+               "command_help");
 }
 
 BOOST_AUTO_TEST_CASE(concurrent_deliveries_have_one_effect) {

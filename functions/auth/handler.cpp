@@ -4,7 +4,9 @@
 #include <ctime>
 
 #include "config.hpp"
+#include "cookies.hpp"
 #include "crypto.hpp"
+#include "csrf.hpp"
 #include "log.hpp"
 #include "pg.hpp"
 #include "rate_limit.hpp"
@@ -22,6 +24,12 @@ namespace {
 
 constexpr long long requests_per_minute = 100;
 constexpr size_t login_body_cap = 8 * 1024;
+// Binds a login that returns through a URL (the widget's data-auth-url, the OAuth redirect) to
+// the browser that started it: without it, anyone could send a victim's browser to the callback
+// with the attacker's own signed fields and log the victim in as the attacker (login CSRF).
+constexpr std::string_view login_state_cookie = "pnptv_login_state";
+constexpr std::string_view login_state_path = "/api/webapp/auth/";
+constexpr long long login_state_minutes = 10;
 
 // Saves what Telegram told us; the saved language wins over Telegram's on later logins.
 constexpr const char* upsert_user_sql = R"sql(
@@ -111,6 +119,7 @@ LoggedIn complete_login(const Request& request, const TelegramUser& tg, std::str
 }
 
 Json parse_json_body(const Request& request) {
+    require_same_origin(request);  // a login posted from another site is login CSRF
     if (request.media_type() != "application/json")
         throw HttpError(415, "unsupported_media_type", "Send the login as application/json.");
     Json body = Json::parse(request.body, nullptr, false);
@@ -125,6 +134,31 @@ Response login_answer(LoggedIn in, const std::string& redirect) {
     return r;
 }
 
+CookieOptions login_state_options() {
+    CookieOptions o;
+    o.secure = setting_bool("COOKIE_SECURE", true);
+    o.path = std::string(login_state_path);
+    return o;
+}
+
+// A fresh state value, set as a cookie on `response`; the caller puts it in the return URL.
+std::string issue_login_state(Response& response) {
+    std::string state = random_token(16);
+    response.set_cookies.push_back(build_set_cookie(login_state_cookie, state,
+                                                    std::chrono::system_clock::now() + std::chrono::minutes(login_state_minutes),
+                                                    login_state_options()));
+    return state;
+}
+
+void require_login_state(const Request& request) {
+    std::string sent = find_value(request.query, "state").value_or("");
+    std::string kept = request.cookie(login_state_cookie).value_or("");
+    if (sent.empty() || kept.empty() || !constant_time_equal(sent, kept)) {
+        log_event(LogLevel::warn, "login_failed", {{"remote", request.remote_addr}, {"via", "widget_redirect"}, {"reason", "state mismatch"}});
+        throw HttpError(403, "login_state_mismatch", "This login was not started in this browser. Start again from the login page.");
+    }
+}
+
 std::string redirect_param(const Request& request) {
     return safe_redirect_target(find_value(request.query, "redirect").value_or(""));
 }
@@ -134,10 +168,26 @@ Response start(const Request& request, const PathParams&) {
     std::string token = required_setting("TELEGRAM_BOT_TOKEN");
     std::string bot_id = token.substr(0, token.find(':'));
     std::string base = public_base_url();
-    std::string callback = base + "/api/webapp/auth/telegram/callback?redirect=" + percent_encode(redirect_param(request));
+    if (request.method == "POST") require_same_origin(request);
+    Response r;
+    std::string state = issue_login_state(r);
+    std::string callback = base + "/api/webapp/auth/telegram/callback?redirect=" + percent_encode(redirect_param(request)) +
+                           "&state=" + state;
     std::string oauth = url_setting("TELEGRAM_OAUTH_BASE", "https://oauth.telegram.org");
-    return Response::redirect(oauth + "/auth?bot_id=" + percent_encode(bot_id) + "&origin=" + percent_encode(base) +
-                              "&request_access=write&return_to=" + percent_encode(callback));
+    r.status = 302;
+    r.headers.emplace_back("Location", oauth + "/auth?bot_id=" + percent_encode(bot_id) + "&origin=" + percent_encode(base) +
+                                           "&request_access=write&return_to=" + percent_encode(callback));
+    return r;
+}
+
+// GET /api/webapp/auth/telegram/state — for a page that shows the widget with data-auth-url:
+// the state value to put in that URL, bound to this browser by a cookie.
+Response login_state(const Request&, const PathParams&) {
+    Response r;
+    std::string state = issue_login_state(r);
+    Response answer = Response::json(200, {{"state", state}});
+    answer.set_cookies = std::move(r.set_cookies);
+    return answer;
 }
 
 // The OAuth redirect puts the fields in the URL fragment, which never reaches a server: this page
@@ -176,15 +226,17 @@ constexpr std::string_view fragment_page = R"html(<!doctype html>
 Response callback(const Request& request, const PathParams&) {
     Pairs fields;
     for (const auto& kv : request.query)
-        if (kv.first != "redirect") fields.push_back(kv);  // ours, not Telegram's: not signed
+        if (kv.first != "redirect" && kv.first != "state") fields.push_back(kv);  // ours, not Telegram's: not signed
     if (fields.empty()) {
         Response page = Response::text(200, std::string(fragment_page), "text/html; charset=utf-8");
         return page;
     }
+    require_login_state(request);
     TelegramAuth result = check_widget_fields(request, fields, "widget_redirect");
     LoggedIn in = complete_login(request, result.user, "widget_redirect");
     Response r = Response::redirect(redirect_param(request));
     r.set_cookies.push_back(std::move(in.set_cookie));
+    r.set_cookies.push_back(build_set_cookie(login_state_cookie, "", std::chrono::system_clock::time_point{}, login_state_options()));
     return r;
 }
 
@@ -214,6 +266,7 @@ Response login_webapp(const Request& request, const PathParams&) {
 
 // POST /api/webapp/auth/logout — always clears the cookie; destroys the session when there is one.
 Response logout(const Request& request, const PathParams&) {
+    require_same_origin(request);
     if (auto cookie = request.cookie(session_cookie_name))
         if (auto sid = unsign_session_cookie(*cookie, session_secrets())) destroy_session(*sid);
     Response r = Response::json(200, {{"ok", true}});
@@ -251,6 +304,7 @@ Response me(const Request& request, const PathParams&) {
 const Router routes({
     {"GET", "/api/webapp/auth/telegram/start", rate_limited<start>, 0},
     {"POST", "/api/webapp/auth/telegram/start", rate_limited<start>, 1024},
+    {"GET", "/api/webapp/auth/telegram/state", rate_limited<login_state>, 0},
     {"GET", "/api/webapp/auth/telegram/callback", rate_limited<callback>, 0},
     {"POST", "/api/webapp/auth/telegram", rate_limited<login_widget_json>, login_body_cap},
     {"POST", "/api/webapp/auth/webapp", rate_limited<login_webapp>, login_body_cap},

@@ -11,7 +11,8 @@
 #include "config.hpp"
 #include "crypto.hpp"
 #include "log.hpp"
-#include "payments.hpp"
+#include "backoff.hpp"
+#include "outbox.hpp"
 #include "pg.hpp"
 #include "smtp.hpp"
 #include "telegram_bot.hpp"
@@ -139,11 +140,7 @@ void record(const OutboxRow& row, const Delivery& d) {
 }  // namespace
 
 long backoff_seconds(int attempts) {
-    double base = static_cast<double>(setting_int("OUTBOX_RETRY_BASE_SECONDS", 5));
-    double delay = std::min(3600.0, base * std::pow(2.0, std::max(0, attempts - 1)));
-    unsigned char r = static_cast<unsigned char>(random_bytes(1)[0]);
-    double jitter = 0.75 + 0.5 * (r / 255.0);
-    return std::max(1L, std::lround(delay * jitter));
+    return retry_delay_seconds(attempts, setting_int("OUTBOX_RETRY_BASE_SECONDS", 5), 3600);
 }
 
 Delivery deliver(const OutboxRow& row) {
@@ -180,24 +177,17 @@ int drain_once() {
 
 namespace {
 
-// Subscription upkeep rides along with delivery: each job is idempotent and safe to run in
-// every worker at once (conditional UPDATEs, dedupe keys on the messages they queue).
-void run_periodic_jobs() {
+// Delivered rows are pruned once per JOBS_INTERVAL_SECONDS (idempotent; any worker may do it).
+void prune_now_and_then() {
     static Clock::time_point last{};
     const auto every = std::chrono::seconds(setting_int("JOBS_INTERVAL_SECONDS", 60));
     if (last != Clock::time_point{} && Clock::now() - last < every) return;
     last = Clock::now();
-    const std::pair<const char*, int (*)()> jobs[] = {{"reconcile_pending_payments", reconcile_pending_payments},
-                                                      {"expire_subscriptions", expire_subscriptions},
-                                                      {"send_expiry_reminders", send_expiry_reminders},
-                                                      {"prune_delivered_outbox", prune_delivered_outbox}};
-    for (const auto& [name, job] : jobs) {
-        try {
-            int n = job();
-            if (n) log_event(LogLevel::info, "job", {{"job", name}, {"count", n}});
-        } catch (const std::exception& e) {
-            log_event(LogLevel::warn, "job_failed", {{"job", name}, {"error", e.what()}});
-        }
+    try {
+        if (int n = prune_delivered_outbox(static_cast<int>(setting_int("OUTBOX_RETENTION_DAYS", 30))))
+            log_event(LogLevel::info, "job", {{"job", "prune_delivered_outbox"}, {"count", n}});
+    } catch (const std::exception& e) {
+        log_event(LogLevel::warn, "job_failed", {{"job", "prune_delivered_outbox"}, {"error", e.what()}});
     }
 }
 
@@ -206,7 +196,7 @@ int main_loop() {
     bool listening = false;
     while (!stop_requested()) {
         try {
-            run_periodic_jobs();
+            prune_now_and_then();
             if (!listening) {
                 listener.listen("outbox");
                 listening = true;

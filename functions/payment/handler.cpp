@@ -7,6 +7,7 @@
 #include "epayco.hpp"
 #include "log.hpp"
 #include "payment_link.hpp"
+#include "payment_references.hpp"
 #include "pg.hpp"
 #include "rbac.hpp"
 #include "text.hpp"
@@ -39,49 +40,91 @@ Response plans(const Request&, const PathParams&) {
     return resp;
 }
 
-// Checks the buyer and the plan, writes the pending record, and returns what the browser needs
-// to open ePayco's checkout. The amount is ours, from the plan, never the client's.
+// A checkout opened again (a link preview, a refresh, a second click) reuses the user's open
+// record for that plan while it is young and ePayco has told us nothing about it.
+constexpr const char* reusable_record_sql = R"sql(
+SELECT p.id, p.invoice, p.provider_session_id, p.created_at > now() - interval '15 minutes' AS session_fresh
+  FROM payment_records p
+ WHERE p.user_id = $1 AND p.plan_id = $2 AND p.state = 'pending' AND p.provider_ref IS NULL
+   AND p.created_at > now() - make_interval(mins => $3)
+   AND NOT EXISTS (SELECT 1 FROM payment_references r WHERE r.payment_record_id = p.id OR r.candidate_record_id = p.id)
+ ORDER BY p.id DESC LIMIT 1
+)sql";
+
+struct OpenRecord {
+    long long id = 0;
+    std::string invoice, language, plan_name, price, currency;
+    std::optional<std::string> session_id;  // a fresh Checkout v2 session already made for it
+    bool created = false;
+};
+
+// Checks the buyer and the plan and finds or writes the pending record, with the user's row
+// locked so two requests at once agree on one record. The amount is ours, from the plan.
+OpenRecord open_record(long long user_id, const std::string& plan_id) {
+    OpenRecord rec;
+    db().transaction([&] {
+        auto user = db().exec("SELECT banned_at IS NOT NULL AS banned, age_verified_at IS NOT NULL AS adult, language "
+                              "FROM users WHERE id = $1 FOR UPDATE", {user_id});
+        if (user.rows() == 0) throw HttpError(401, "unauthenticated", "Log in to continue.");
+        if (user.get_bool(0, user.column("banned"))) throw HttpError(403, "banned", "This account is banned.");
+        if (!user.get_bool(0, user.column("adult")))
+            throw HttpError(403, "age_verification_required", "Confirm you are 18 or older (send /start to the bot) first.");
+        rec.language = user.get(0, user.column("language"));
+        auto plan = db().exec("SELECT name, price::text AS price, currency FROM plans WHERE id = $1 AND active", {plan_id});
+        if (plan.rows() == 0) throw HttpError(422, "unknown_plan", "No such plan is on sale.", "plan_id");
+        rec.plan_name = plan.get(0, plan.column("name"));
+        rec.price = plan.get(0, plan.column("price"));
+        rec.currency = plan.get(0, plan.column("currency"));
+        auto open = db().exec(reusable_record_sql, {user_id, plan_id, payment_link_minutes});
+        if (open.rows()) {
+            rec.id = open.get_int(0, open.column("id"));
+            rec.invoice = open.get(0, open.column("invoice"));
+            if (open.get_bool(0, open.column("session_fresh"))) rec.session_id = open.get_opt(0, open.column("provider_session_id"));
+            return;
+        }
+        rec.invoice = new_invoice();
+        rec.created = true;
+        rec.id = db().exec("INSERT INTO payment_records (invoice, user_id, plan_id, amount, currency) "
+                           "VALUES ($1, $2, $3, $4::numeric, $5) RETURNING id",
+                           {rec.invoice, user_id, plan_id, rec.price, rec.currency}).get_int(0, 0);
+    });
+    return rec;
+}
+
+// What the browser needs to open ePayco's checkout for the user's open record of that plan.
 Json start_checkout(long long user_id, const std::string& plan_id) {
-    auto user = db().exec("SELECT banned_at IS NOT NULL, age_verified_at IS NOT NULL, language FROM users WHERE id = $1",
-                          {user_id});
-    if (user.rows() == 0) throw HttpError(401, "unauthenticated", "Log in to continue.");
-    if (user.get_bool(0, 0)) throw HttpError(403, "banned", "This account is banned.");
-    if (!user.get_bool(0, 1))
-        throw HttpError(403, "age_verification_required", "Confirm you are 18 or older (send /start to the bot) first.");
-    auto plan = db().exec("SELECT name, price::text, currency FROM plans WHERE id = $1 AND active", {plan_id});
-    if (plan.rows() == 0) throw HttpError(422, "unknown_plan", "No such plan is on sale.", "plan_id");
-    const std::string invoice = new_invoice();
-    const long long record = db().exec("INSERT INTO payment_records (invoice, user_id, plan_id, amount, currency) "
-                                       "VALUES ($1, $2, $3, $4::numeric, $5) RETURNING id",
-                                       {invoice, user_id, plan_id, plan.get(0, 1), plan.get(0, 2)}).get_int(0, 0);
-    const std::string base = public_base_url(), language = user.get(0, 2), currency = plan.get(0, 2);
+    OpenRecord rec = open_record(user_id, plan_id);
+    const std::string base = public_base_url();
     const bool test = setting_bool("EPAYCO_TEST", false);
-    const Json extras = {{"extra1", std::to_string(user_id)}, {"extra2", plan_id}, {"extra3", std::to_string(record)}};
+    const Json extras = {{"extra1", std::to_string(user_id)}, {"extra2", plan_id}, {"extra3", std::to_string(rec.id)}};
     const std::string confirmation = base + "/api/webhook/epayco";
-    const std::string response = base + "/hub/?payment=" + invoice;
-    Json answer = {{"invoice", invoice}, {"test", test}, {"amount", plan.get(0, 1)}, {"currency", currency}};
+    const std::string response = base + "/hub/?payment=" + rec.invoice;
+    Json answer = {{"invoice", rec.invoice}, {"test", test}, {"amount", rec.price}, {"currency", rec.currency}};
     if (setting("EPAYCO_PRIVATE_KEY")) {
-        Json session = {{"name", "PNPtv PRIME"}, {"description", plan.get(0, 0)}, {"invoice", invoice}, {"currency", currency},
-                        {"amount", plan.get(0, 1)}, {"taxBase", "0"}, {"tax", "0"}, {"taxIco", "0"}, {"country", "CO"},
-                        {"lang", language}, {"confirmation", confirmation}, {"response", response}, {"test", test},
-                        {"extras", extras}, {"method", "POST"}, {"checkout_version", "2"}};
-        auto id = epayco_create_checkout_session(session);
-        if (!id) {
-            // The record is closed so it neither blocks a retry nor waits for a confirmation.
-            db().exec("UPDATE payment_records SET state = 'failed' WHERE id = $1", {record});
-            throw HttpError(503, "epayco_unavailable", "The payment provider is not answering; try again shortly.");
+        if (!rec.session_id) {
+            Json session = {{"name", "PNPtv PRIME"}, {"description", rec.plan_name}, {"invoice", rec.invoice},
+                            {"currency", rec.currency}, {"amount", rec.price}, {"taxBase", "0"}, {"tax", "0"}, {"taxIco", "0"},
+                            {"country", "CO"}, {"lang", rec.language}, {"confirmation", confirmation}, {"response", response},
+                            {"test", test}, {"extras", extras}, {"method", "POST"}, {"checkout_version", "2"}};
+            rec.session_id = epayco_create_checkout_session(session);
+            if (!rec.session_id) {
+                // A record made for this try is closed so it neither lingers nor waits for a confirmation.
+                if (rec.created) db().exec("UPDATE payment_records SET state = 'failed' WHERE id = $1", {rec.id});
+                throw HttpError(503, "epayco_unavailable", "The payment provider is not answering; try again shortly.");
+            }
+            db().exec("UPDATE payment_records SET provider_session_id = $2 WHERE id = $1", {rec.id, *rec.session_id});
         }
         answer["mode"] = "session";
-        answer["sessionId"] = *id;
+        answer["sessionId"] = *rec.session_id;
         answer["script"] = "https://checkout.epayco.co/checkout-v2.js";
         return answer;
     }
     answer["mode"] = "classic";
     answer["key"] = required_setting("EPAYCO_PUBLIC_KEY");
     answer["script"] = "https://checkout.epayco.co/checkout.js";
-    answer["params"] = {{"name", "PNPtv PRIME"}, {"description", plan.get(0, 0)}, {"invoice", invoice},
-                        {"currency", to_lower(currency)}, {"amount", plan.get(0, 1)}, {"tax_base", "0"}, {"tax", "0"},
-                        {"country", "co"}, {"lang", language}, {"external", "false"}, {"response", response},
+    answer["params"] = {{"name", "PNPtv PRIME"}, {"description", rec.plan_name}, {"invoice", rec.invoice},
+                        {"currency", to_lower(rec.currency)}, {"amount", rec.price}, {"tax_base", "0"}, {"tax", "0"},
+                        {"country", "co"}, {"lang", rec.language}, {"external", "false"}, {"response", response},
                         {"confirmation", confirmation}, {"extra1", extras["extra1"]}, {"extra2", extras["extra2"]},
                         {"extra3", extras["extra3"]}};
     return answer;
@@ -142,15 +185,15 @@ Response status(const Request& request, const PathParams& params) {
     Identity id = require_session(request);
     const std::string invoice = *find_value(params, "invoice");
     if (invoice.size() > 64) throw HttpError(404, "not_found", "No such payment.");
-    auto r = db().exec("SELECT invoice, plan_id, amount::text, currency, state, created_at, approved_at, provider_ref IS NULL "
+    auto r = db().exec("SELECT invoice, plan_id, amount::text, currency, state, created_at, approved_at, id "
                        "FROM payment_records WHERE invoice = $1 AND user_id = $2", {invoice, id.user_id});
     if (r.rows() == 0) throw HttpError(404, "not_found", "No such payment.");
-    // The buyer comes back with ?ref_payco=…: never trusted for the state, but it lets the
-    // reconciliation job ask ePayco about a confirmation that never arrived.
+    // The buyer comes back with ?ref_payco=…: never trusted, but a candidate the verifier asks
+    // ePayco about, which catches a confirmation that never arrived.
     auto ref = find_value(request.query, "ref_payco");
-    if (ref && r.get_bool(0, 7) && !ref->empty() && ref->size() <= 64 && ref->find_first_not_of("0123456789abcdefABCDEF-") == std::string::npos)
-        db().exec("UPDATE payment_records SET provider_ref = $3 WHERE invoice = $1 AND user_id = $2 AND provider_ref IS NULL",
-                  {invoice, id.user_id, *ref});
+    if (ref && !ref->empty() && ref->size() <= 64 && only_chars(*ref, "-_", true) &&
+        (r.get(0, 4) == "pending" || r.get(0, 4) == "held" || r.get(0, 4) == "started"))
+        note_candidate_reference(r.get_int(0, 7), *ref, static_cast<int>(setting_int("EPAYCO_RECHECK_SECONDS", 30)));
     return Response::json(200, {{"invoice", r.get(0, 0)}, {"plan_id", r.get(0, 1)}, {"amount", r.get(0, 2)},
                                 {"currency", r.get(0, 3)}, {"state", r.get(0, 4)}});
 }

@@ -1,14 +1,12 @@
 #include "handler.hpp"
 
-#include <fmt/args.h>
-#include <fmt/format.h>
-
 #include <ctime>
 
 #include "agora.hpp"
 #include "config.hpp"
 #include "crypto.hpp"
 #include "log.hpp"
+#include "messages.hpp"
 #include "outbox.hpp"
 #include "payment_link.hpp"
 #include "pg.hpp"
@@ -23,26 +21,7 @@ using namespace pnptv;
 namespace {
 
 constexpr size_t max_update_bytes = 1024 * 1024;
-constexpr long long payment_link_minutes = 30;
 constexpr const char* dedupe_prefix = "tg:update:";
-
-// ---------------------------------------------------------------- texts (EN/ES catalogue files)
-const Json& catalogue(std::string_view language) {
-    static const Json en = Json::parse(
-#include "texts_en.inc"
-    );
-    static const Json es = Json::parse(
-#include "texts_es.inc"
-    );
-    return language == "es" ? es : en;
-}
-
-std::string say(std::string_view language, const char* key,
-                std::initializer_list<std::pair<const char*, std::string>> args = {}) {
-    fmt::dynamic_format_arg_store<fmt::format_context> store;
-    for (const auto& [name, value] : args) store.push_back(fmt::arg(name, value));
-    return fmt::vformat(catalogue(language).at(key).get<std::string>(), store);
-}
 
 std::string language_of(const std::string& saved, const std::string& language_code) {
     if (saved == "en" || saved == "es") return saved;
@@ -203,10 +182,16 @@ void live(Outcome& out, const User& u, long long chat_id, const std::string& arg
     std::string channel = "live-" + to_hex(random_bytes(8));
     auto stream = db().exec("INSERT INTO live_streams (host_id, channel) VALUES ($1, $2) RETURNING id", {u.id, channel});
     long long stream_id = stream.get_int(0, 0);
-    std::string watch = public_base_url() + "/media/live/?stream=" + std::to_string(stream_id);
-    std::string host = u.first_name.empty() ? "PNPtv" : u.first_name;
-    db().exec(live_notices_sql, {stream_id, u.id, say("es", "live_notice", {{"host", host}, {"link", watch}}),
-                                 say("en", "live_notice", {{"host", host}, {"link", watch}})});
+    // Followers hear "host is live" once per cooldown, however often the host stops and starts.
+    auto notify = db().exec("UPDATE live_streams SET notices_sent_at = now() WHERE id = $1 AND NOT EXISTS ("
+                            "  SELECT 1 FROM live_streams WHERE host_id = $2 AND notices_sent_at > now() - make_interval(mins => $3))",
+                            {stream_id, u.id, setting_int("LIVE_NOTICE_COOLDOWN_MINUTES", 30)});
+    if (notify.affected()) {
+        std::string watch = public_base_url() + "/media/live/?stream=" + std::to_string(stream_id);
+        std::string host = u.first_name.empty() ? "PNPtv" : u.first_name;
+        db().exec(live_notices_sql, {stream_id, u.id, say("es", "live_notice", {{"host", host}, {"link", watch}}),
+                                     say("en", "live_notice", {{"host", host}, {"link", watch}})});
+    }
     out.reply(u.id, send_message(chat_id, say(u.language, "live_started", {{"link", host_link(stream_id, channel, u.id)}})));
 }
 
@@ -232,7 +217,16 @@ void age_prompt(Outcome& out, const User& u, long long chat_id, const std::strin
     out.reply(u.id, send_message(chat_id, say(u.language, "age_prompt"), buttons({{say(u.language, "age_button"), data}})));
 }
 
-void run_command(Outcome& out, const User& u, long long chat_id, const std::string& command, const std::string& args) {
+// Links that act as the user (checkout links, video tokens) are sent only in their private
+// chat; in a group anyone could open them. There the bot points to a private chat instead.
+void private_only(Outcome& out, const User& u, long long chat_id, const std::string& start_payload) {
+    out.outcome = "private_only";
+    std::string link = "https://t.me/" + setting_or("TELEGRAM_BOT_USERNAME", "") + (start_payload.empty() ? "" : "?start=" + start_payload);
+    out.reply(u.id, send_message(chat_id, say(u.language, "private_only", {{"link", link}})));
+}
+
+void run_command(Outcome& out, const User& u, long long chat_id, bool in_private, const std::string& command,
+                 const std::string& args) {
     if (command == "start") {
         if (!u.age_verified) return age_prompt(out, u, chat_id, args);
         if (args == "prime") return show_plans(out, u, chat_id);
@@ -240,6 +234,8 @@ void run_command(Outcome& out, const User& u, long long chat_id, const std::stri
     }
     if (command == "help") return out.reply(u.id, send_message(chat_id, say(u.language, "help")));
     if (!u.age_verified) return out.reply(u.id, send_message(chat_id, say(u.language, "need_start")));
+    const bool acts_as_user = command == "prime" || command == "hangout" || (command == "live" && to_lower(args) != "stop");
+    if (acts_as_user && !in_private) return private_only(out, u, chat_id, command == "prime" ? "prime" : "");
     if (command == "prime") return show_plans(out, u, chat_id);
     if (command == "hangout") return hangout(out, u, chat_id, args);
     if (command == "live") return live(out, u, chat_id, args);
@@ -294,7 +290,7 @@ void on_message(Outcome& out, const Json& message) {
         return;
     }
     out.outcome = "command_" + command.substr(0, 32);
-    run_command(out, u, chat_id, command, args);
+    run_command(out, u, chat_id, is_private, command, args);
 }
 
 void on_callback(Outcome& out, const Json& query) {
@@ -325,7 +321,9 @@ void on_callback(Outcome& out, const Json& query) {
         return;
     }
     if (!u.age_verified) return out.reply(u.id, send_message(chat_id, say(u.language, "need_start")));
+    const bool in_private = str_at(obj_at(obj_at(query, "message"), "chat"), "type") == "private";
     if (data.rfind("plan:", 0) == 0) {
+        if (!in_private) return private_only(out, u, chat_id, "prime");
         out.outcome = "plan_link";
         return send_plan_link(out, u, chat_id, data.substr(5, 64));
     }
@@ -382,40 +380,38 @@ Response webhook(const Request& request, const PathParams&) {
         return Response::json(200, Json::object());
     }
 
-    // Fast path for redeliveries: a short Redis lock, released if handling fails so that
-    // Telegram's retry is processed rather than dropped. PostgreSQL is the real guarantee.
-    const std::string lock = dedupe_prefix + std::to_string(update_id);
-    auto got = redis().command({"SET", lock, "processing", "NX", "EX", "60"});
-    if (got.is_nil()) {
-        log_event(LogLevel::info, "update_duplicate", {{"update_id", update_id}, {"where", "redis"}});
-        return Response::json(200, Json::object());
+    // Fast path for redeliveries: a marker written once an update's effects have committed.
+    // Anything short of that (no marker, Redis down) goes to PostgreSQL, the real guarantee:
+    // a delivery whose earlier attempt died mid-way is handled, never answered 200 unhandled.
+    const std::string done_marker = dedupe_prefix + std::to_string(update_id);
+    try {
+        if (redis().command({"GET", done_marker}).str() == "done") {
+            log_event(LogLevel::info, "update_duplicate", {{"update_id", update_id}, {"where", "redis"}});
+            return Response::json(200, Json::object());
+        }
+    } catch (const RedisUnavailable&) {
     }
     Outcome out;
     bool duplicate = false;
-    try {
-        db().transaction([&] {
-            // Concurrent deliveries serialise on this row: the second waits, then sees a conflict.
-            auto claimed = db().exec("INSERT INTO telegram_updates (update_id, kind, outcome) VALUES ($1, $2, 'processing') "
-                                     "ON CONFLICT (update_id) DO NOTHING", {update_id, kind});
-            if (claimed.affected() == 0) {
-                duplicate = true;
-                return;
-            }
-            if (kind == "message") on_message(out, update["message"]);
-            else if (kind == "callback_query") on_callback(out, update["callback_query"]);
-            else on_my_chat_member(out, update["my_chat_member"]);
-            for (const auto& later : out.later) enqueue_telegram(later.user_id, later.call, later.dedupe_key);
-            db().exec("UPDATE telegram_updates SET outcome = $2 WHERE update_id = $1", {update_id, out.outcome});
-        });
-    } catch (...) {
-        try {
-            redis().command({"DEL", lock});
-        } catch (const RedisUnavailable&) {
-            // The lock expires on its own within a minute.
+    db().transaction([&] {
+        // Concurrent deliveries serialise on this row: the second waits, then sees a conflict.
+        auto claimed = db().exec("INSERT INTO telegram_updates (update_id, kind, outcome) VALUES ($1, $2, 'processing') "
+                                 "ON CONFLICT (update_id) DO NOTHING", {update_id, kind});
+        if (claimed.affected() == 0) {
+            duplicate = true;
+            return;
         }
-        throw;
+        if (kind == "message") on_message(out, update["message"]);
+        else if (kind == "callback_query") on_callback(out, update["callback_query"]);
+        else on_my_chat_member(out, update["my_chat_member"]);
+        for (const auto& later : out.later) enqueue_telegram(later.user_id, later.call, later.dedupe_key);
+        db().exec("UPDATE telegram_updates SET outcome = $2 WHERE update_id = $1", {update_id, out.outcome});
+    });
+    try {
+        redis().command({"SET", done_marker, "done", "EX", "86400"});
+    } catch (const RedisUnavailable&) {
+        // Only the fast path is lost: a redelivery finds the telegram_updates row.
     }
-    redis().command({"SET", lock, "done", "EX", "86400"});
     if (duplicate) {
         log_event(LogLevel::info, "update_duplicate", {{"update_id", update_id}, {"where", "postgres"}});
         return Response::json(200, Json::object());

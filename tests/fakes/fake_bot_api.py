@@ -11,14 +11,17 @@ Control (for tests):
   POST /__reset  → clears the recorded calls
 ePayco: GET /validation/v1/reference/<ref> answers from POST /__validation {"<ref>": {x_ fields}}
 (unknown ref → success false); POST /login and /payment/session/create (Checkout v2).
-"epayco_mode": "down" in /__mode makes every ePayco route answer 503.
+"epayco_mode": "down" in /__mode makes every ePayco route answer 503; "validation_delay_ms" delays
+every validation answer (ePayco's round trip from production is hundreds of milliseconds).
+  GET /__validation_calls?ref=<ref> → {"count": N}: how many times ePayco was asked about it.
 Standard library only.
 """
 import json, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-state = {"mode": "ok", "retry_after": 1, "delay_ms": 0, "epayco_mode": "ok"}
+state = {"mode": "ok", "retry_after": 1, "delay_ms": 0, "epayco_mode": "ok", "validation_delay_ms": 0}
 validation = {}
+validation_calls = {}
 calls = []
 lock = threading.Lock()
 message_id = [0]
@@ -42,12 +45,19 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/__calls":
             with lock:
                 return self.answer(200, calls)
+        if self.path.startswith("/__validation_calls?ref="):
+            with lock:
+                return self.answer(200, {"count": validation_calls.get(self.path.split("=", 1)[1], 0)})
         if self.path.startswith("/validation/v1/reference/"):
-            if state["epayco_mode"] == "down":
-                return self.answer(503, {"success": False})
             ref = self.path.rsplit("/", 1)[1]
             with lock:
-                calls.append({"method": "validation", "token": "", "body": {"ref": ref}})
+                validation_calls[ref] = validation_calls.get(ref, 0) + 1
+                delay, mode = state["validation_delay_ms"], state["epayco_mode"]
+            if delay:
+                time.sleep(delay / 1000)
+            if mode == "down":
+                return self.answer(503, {"success": False})
+            with lock:
                 data = validation.get(ref)
             if data is None:
                 return self.answer(200, {"success": False, "text_response": "not found"})
@@ -101,6 +111,8 @@ class Handler(BaseHTTPRequestHandler):
         self.answer(200, {"ok": True, "result": {"message_id": message_id[0]}})
 
 
+ThreadingHTTPServer.request_queue_size = 512  # a verifier asks about many references at once
+ThreadingHTTPServer.daemon_threads = True
 server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 with open(sys.argv[1] + ".tmp", "w") as f:
     f.write(str(server.server_address[1]))

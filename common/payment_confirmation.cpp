@@ -1,0 +1,277 @@
+#include "payment_confirmation.hpp"
+
+#include <variant>
+
+#include "authz.hpp"
+#include "log.hpp"
+#include "messages.hpp"
+#include "outbox.hpp"
+#include "pg.hpp"
+#include "subscriptions.hpp"
+#include "text.hpp"
+
+namespace pnptv {
+
+namespace {
+
+constexpr std::string_view record_sql = R"sql(
+SELECT p.id, p.user_id, p.plan_id, p.state, p.invoice, p.amount::text AS amount, p.currency,
+       p.amount = $2::numeric AS amount_ok, pl.duration_days, pl.name AS plan_name, u.language,
+       COALESCE(u.email, '') AS email, u.telegram_id
+  FROM payment_records p JOIN plans pl ON pl.id = p.plan_id JOIN users u ON u.id = p.user_id
+)sql";
+const std::string record_by_id_sql = std::string(record_sql) + " WHERE p.id = $1 FOR UPDATE OF p";
+const std::string record_by_invoice_sql = std::string(record_sql) + " WHERE p.invoice = $1 FOR UPDATE OF p";
+
+constexpr const char* reference_sql =
+    "SELECT source, payment_record_id, state_code, granted_subscription_id, granted_effect, granted_days, "
+    "ends_before::text AS ends_before FROM payment_references WHERE provider_ref = $1 FOR UPDATE";
+constexpr const char* log_answer_sql =
+    "INSERT INTO payment_confirmations (provider_ref, state_code, source, raw_payload, outcome) "
+    "VALUES ($1, $2, $3, $4::jsonb, 'received') ON CONFLICT (provider_ref, state_code) DO NOTHING RETURNING id";
+constexpr const char* log_outcome_sql =
+    "UPDATE payment_confirmations SET outcome = $2, payment_record_id = $3 WHERE id = $1";
+constexpr const char* other_approved_sql =
+    "SELECT provider_ref FROM payment_references WHERE payment_record_id = $1 AND state = 'approved' "
+    "AND provider_ref <> $2 ORDER BY first_seen_at LIMIT 1";
+constexpr const char* bind_reference_sql =
+    "UPDATE payment_references SET payment_record_id = $2, state = $3, state_code = $4 WHERE provider_ref = $1";
+constexpr const char* store_grant_sql =
+    "UPDATE payment_references SET granted_subscription_id = $2, granted_effect = $3, granted_days = $4, "
+    "ends_before = $5::timestamptz WHERE provider_ref = $1";
+constexpr const char* record_state_sql =
+    "UPDATE payment_records SET state = $2, state_code = $3, "
+    "approved_at = CASE WHEN $3 = 1 THEN COALESCE(approved_at, now()) ELSE approved_at END, "
+    "provider_ref = COALESCE(provider_ref, $4) WHERE id = $1";
+constexpr const char* flag_sql = "UPDATE payment_records SET flagged_at = now(), flag_reason = $2 WHERE id = $1";
+// One notice per admin, in their language.
+constexpr const char* tell_admins_sql = R"sql(
+INSERT INTO outbox (kind, user_id, payload, dedupe_key)
+SELECT 'telegram', a.id, jsonb_build_object('method', 'sendMessage', 'chat_id', a.telegram_id,
+       'text', CASE WHEN a.language = 'es' THEN $2 ELSE $3 END), $1 || ':admin:' || a.id
+  FROM users a WHERE a.role = 'admin' AND a.banned_at IS NULL
+ON CONFLICT (dedupe_key) DO NOTHING
+)sql";
+
+struct Record {
+    long long id = 0, user_id = 0, telegram_id = 0;
+    std::string plan_id, state, invoice, plan_name, language, email, amount, currency;
+    std::optional<int> duration_days;
+    bool amount_ok = false;
+};
+
+std::optional<Record> load_record(const std::string& sql, const PgParam& key, const std::string& amount) {
+    auto r = db().exec(sql, {key, amount});
+    if (r.rows() == 0) return std::nullopt;
+    auto col = [&](const char* name) { return r.column(name); };
+    Record rec;
+    rec.id = r.get_int(0, col("id"));
+    rec.user_id = r.get_int(0, col("user_id"));
+    rec.telegram_id = r.get_int(0, col("telegram_id"));
+    rec.plan_id = r.get(0, col("plan_id"));
+    rec.state = r.get(0, col("state"));
+    rec.invoice = r.get(0, col("invoice"));
+    rec.amount = r.get(0, col("amount"));
+    rec.currency = r.get(0, col("currency"));
+    rec.amount_ok = r.get_bool(0, col("amount_ok"));
+    if (auto d = r.get_opt(0, col("duration_days"))) rec.duration_days = std::stoi(*d);
+    rec.plan_name = r.get(0, col("plan_name"));
+    rec.language = r.get(0, col("language"));
+    rec.email = r.get(0, col("email"));
+    return rec;
+}
+
+bool record_open(std::string_view state) { return state == "pending" || state == "held" || state == "started"; }
+
+// The record ePayco's answer is about, or why it can't be ours. The extras are checked first;
+// only an answer with no extras at all is matched by its invoice.
+std::variant<Record, std::string> match_record(const EpaycoTransaction& t) {
+    if (!is_decimal(t.amount)) return std::string("amount is not a decimal");
+    std::optional<Record> rec;
+    if (!t.extra1.empty() || !t.extra2.empty() || !t.extra3.empty()) {
+        if (t.extra3.empty() || t.extra3.size() > 18 || !only_chars(t.extra3, "0123456789")) return std::string("extra3 names no record");
+        rec = load_record(record_by_id_sql, PgParam(t.extra3), t.amount);
+        if (!rec) return std::string("extra3 names no record");
+        if (t.extra1 != std::to_string(rec->user_id) || t.extra2 != rec->plan_id) return std::string("extras disagree with the record");
+    } else if (auto invoice = find_invoice_token(t.invoice)) {
+        rec = load_record(record_by_invoice_sql, PgParam(*invoice), t.amount);
+        if (!rec) return std::string("invoice names no record");
+    } else {
+        return std::string("no extras and no invoice of ours");
+    }
+    if (find_invoice_token(t.invoice) != rec->invoice) return std::string("invoice disagrees with the record");
+    if (!rec->amount_ok) return "amount " + t.amount + " is not the record's " + rec->amount;
+    if (to_lower(t.currency) != to_lower(rec->currency)) return "currency " + t.currency + " is not the record's " + rec->currency;
+    return *rec;
+}
+
+// A reference's own state moves like this; anything else is ignored (and logged).
+bool reference_transition_allowed(std::optional<int> from, int to) {
+    if (to == 6) return from == 1;           // only an approval can be reversed
+    if (!from || epayco_state_open(*from)) return true;
+    if (*from == 1 || *from == 6) return false;
+    return to == 1;                          // a refusal ePayco later approves: its word wins
+}
+
+struct Context {
+    const EpaycoTransaction& t;
+    int code;
+    Record& rec;
+    Grant earlier_grant;  // what this reference granted before (for a reversal)
+};
+
+void tell_user(const Context& c, const std::string& text, const std::string& dedupe) {
+    enqueue_telegram(c.rec.user_id, send_message(c.rec.telegram_id, text), dedupe);
+}
+
+void tell_admins(const Context& c, const char* key, const std::string& dedupe, const std::string& first_ref = {}) {
+    auto text = [&](const char* language) {
+        return say(language, key, {{"invoice", c.rec.invoice}, {"user", std::to_string(c.rec.user_id)}, {"ref", c.t.ref},
+                                   {"first_ref", first_ref}});
+    };
+    db().exec(tell_admins_sql, {dedupe, text("es"), text("en")});
+}
+
+void approve(Context& c) {
+    auto earlier = db().exec(other_approved_sql, {c.rec.id, c.t.ref});
+    Grant g = grant_subscription(c.rec.user_id, c.rec.plan_id, c.rec.duration_days, c.rec.id);
+    db().exec(store_grant_sql, {c.t.ref, g.subscription_id, g.effect, g.days, g.ends_before});
+    if (!record_open(c.rec.state) && c.rec.state != "approved")
+        log_event(LogLevel::warn, "payment_late_approval", {{"payment_id", c.rec.id}, {"was", c.rec.state}, {"ref_payco", c.t.ref}});
+    db().exec(record_state_sql, {c.rec.id, "approved", 1, c.t.ref});
+    c.rec.state = "approved";
+    const std::string& lang = c.rec.language;
+    const std::string until = g.ends_on ? say(lang, "payment_until", {{"date", *g.ends_on}}) : say(lang, "payment_lifetime");
+    std::initializer_list<std::pair<const char*, std::string>> args = {
+        {"plan", c.rec.plan_name}, {"invoice", c.rec.invoice}, {"amount", c.rec.amount}, {"currency", c.rec.currency}, {"until", until}};
+    tell_user(c, say(lang, "payment_activated", args), "activation:" + c.t.ref + ":telegram");
+    std::string to = c.rec.email.empty() ? c.t.customer_email : c.rec.email;
+    if (plausible_email(to))
+        enqueue_email(c.rec.user_id, make_email(to, say(lang, "payment_receipt_subject", args), say(lang, "payment_receipt_text", args)),
+                      "activation:" + c.t.ref + ":email");
+    if (earlier.rows()) {
+        // Two transactions paid for one checkout (two tabs, a retry): both bought time.
+        log_event(LogLevel::warn, "payment_second_approval", {{"payment_id", c.rec.id}, {"ref_payco", c.t.ref}});
+        tell_admins(c, "admin_second_payment", "second-payment:" + c.t.ref, earlier.get(0, 0));
+    }
+}
+
+void reverse(Context& c) {
+    take_back_grant(c.rec.user_id, c.earlier_grant);
+    bool still_paid = db().exec(other_approved_sql, {c.rec.id, c.t.ref}).rows() > 0;
+    if (!still_paid) {
+        db().exec(record_state_sql, {c.rec.id, "reversed", 6, c.t.ref});
+        c.rec.state = "reversed";
+    }
+    db().exec(flag_sql, {c.rec.id, "reference " + c.t.ref + " reversed after approval"});
+    tell_user(c, say(c.rec.language, "payment_reversed", {{"invoice", c.rec.invoice}}), "reversal:" + c.t.ref + ":telegram");
+    tell_admins(c, "admin_payment_reversed", "reversal:" + c.t.ref);
+}
+
+// Pending, held, started: the record shows it while nothing final has happened to it.
+void still_open(Context& c) {
+    if (!record_open(c.rec.state)) return;
+    c.rec.state = *epayco_state_name(c.code);
+    db().exec(record_state_sql, {c.rec.id, c.rec.state, c.code, c.t.ref});
+    tell_user(c, say(c.rec.language, "payment_pending", {{"invoice", c.rec.invoice}}), "pending:" + c.t.ref + ":telegram");
+}
+
+// Declined, failed, expired …: final for this transaction; the record follows only if nothing
+// else (another approved transaction) has decided it.
+void refused(Context& c) {
+    if (!record_open(c.rec.state)) return;
+    c.rec.state = *epayco_state_name(c.code);
+    db().exec(record_state_sql, {c.rec.id, c.rec.state, c.code, c.t.ref});
+    tell_user(c, say(c.rec.language, "payment_failed", {{"invoice", c.rec.invoice}, {"state", c.rec.state}}),
+              "final:" + c.t.ref + ":" + std::to_string(c.code));
+}
+
+// A code we don't know: kept, pending-like, for an admin to look at.
+void unknown(Context& c) {
+    db().exec(flag_sql, {c.rec.id, "unknown ePayco state code " + std::to_string(c.code)});
+}
+
+using Effect = void (*)(Context&);
+Effect effect_of(int code) {
+    switch (code) {
+        case 1: return approve;
+        case 6: return reverse;
+        case 3: case 7: case 8: return still_open;
+        case 2: case 4: case 9: case 10: case 11: case 12: return refused;
+        default: return unknown;
+    }
+}
+
+Grant grant_of(const PgResult& ref) {
+    Grant g;
+    auto col = [&](const char* name) { return ref.column(name); };
+    if (auto id = ref.get_opt(0, col("granted_subscription_id"))) g.subscription_id = std::stoll(*id);
+    g.effect = ref.get(0, col("granted_effect"));
+    if (auto d = ref.get_opt(0, col("granted_days"))) g.days = std::stoi(*d);
+    g.ends_before = ref.get_opt(0, col("ends_before"));
+    return g;
+}
+
+}  // namespace
+
+ConfirmationOutcome apply_verified_transaction(const EpaycoTransaction& t) {
+    const int code = *t.state_code;
+    ConfirmationOutcome out;
+    long long touched_user = 0;
+    db().transaction([&] {
+        PgResult ref = [&] {
+            auto known = db().exec(reference_sql, {t.ref});
+            if (known.rows()) return known;
+            // The verifier asks only about references it has a row for; anyone else gets one.
+            db().exec("INSERT INTO payment_references (provider_ref, source, due_at) VALUES ($1, 'reconciliation', NULL)", {t.ref});
+            return db().exec(reference_sql, {t.ref});
+        }();
+        const std::string source = ref.get(0, ref.column("source"));
+        auto logged = db().exec(log_answer_sql, {t.ref, code, source,
+                                                 epayco_audit_payload(t.fields).dump(-1, ' ', false, Json::error_handler_t::replace)});
+        if (logged.rows() == 0) {
+            out.outcome = "replay";
+            return;
+        }
+        const long long log_id = logged.get_int(0, 0);
+        auto matched = match_record(t);
+        if (auto* why = std::get_if<std::string>(&matched)) {
+            out.outcome = "mismatch";
+            out.detail = *why;
+            db().exec(log_outcome_sql, {log_id, "mismatch", std::nullopt});
+            return;
+        }
+        Record& rec = std::get<Record>(matched);
+        out.payment_id = rec.id;
+        out.state = rec.state;
+        auto bound = ref.get_opt(0, ref.column("payment_record_id"));
+        if (bound && *bound != std::to_string(rec.id)) {
+            out.outcome = "mismatch";
+            out.detail = "the reference belongs to record " + *bound;
+            db().exec(log_outcome_sql, {log_id, "mismatch", std::nullopt});
+            return;
+        }
+        std::optional<int> from;
+        if (auto c = ref.get_opt(0, ref.column("state_code"))) from = std::stoi(*c);
+        if (!reference_transition_allowed(from, code)) {
+            out.outcome = "ignored_transition";
+            db().exec(log_outcome_sql, {log_id, out.outcome, rec.id});
+            return;
+        }
+        Context c{t, code, rec, grant_of(ref)};
+        effect_of(code)(c);
+        db().exec(bind_reference_sql, {t.ref, rec.id, epayco_state_name(code).value_or("unknown"), code});
+        db().exec(log_outcome_sql, {log_id, "applied", rec.id});
+        out.outcome = "applied";
+        out.state = rec.state;
+        if (code == 1 || code == 6) touched_user = rec.user_id;
+    });
+    if (touched_user) refresh_user_authz(touched_user);
+    LogLevel level = out.outcome == "mismatch" ? LogLevel::warn : LogLevel::info;
+    log_event(level, "payment_confirmation",
+              {{"ref_payco", t.ref}, {"state_code", code}, {"outcome", out.outcome}, {"detail", out.detail},
+               {"payment_id", out.payment_id}});
+    return out;
+}
+
+}  // namespace pnptv

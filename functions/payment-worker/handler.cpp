@@ -1,0 +1,83 @@
+#include "handler.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "config.hpp"
+#include "log.hpp"
+#include "pg.hpp"
+#include "subscriptions.hpp"
+
+namespace payment_worker {
+
+using namespace pnptv;
+using Clock = std::chrono::steady_clock;
+
+VerifierSettings verifier_settings() {
+    VerifierSettings s;
+    s.api_base = url_setting("EPAYCO_API_BASE", "https://secure.epayco.co");
+    s.timeout_ms = setting_int("EPAYCO_TIMEOUT_MS", 8000);
+    s.concurrency = static_cast<int>(std::clamp(setting_int("EPAYCO_VERIFY_CONCURRENCY", 32), 1LL, 512LL));
+    s.recheck_seconds = static_cast<int>(setting_int("EPAYCO_RECHECK_SECONDS", 30));
+    return s;
+}
+
+void run_jobs() {
+    const int reconcile_after = static_cast<int>(setting_int("EPAYCO_RECONCILE_AFTER_MINUTES", 15));
+    const std::pair<const char*, std::function<int()>> jobs[] = {
+        {"schedule_rechecks", [&] { return schedule_rechecks(reconcile_after); }},
+        {"expire_subscriptions", expire_subscriptions},
+        {"send_expiry_reminders", send_expiry_reminders}};
+    for (const auto& [name, job] : jobs) {
+        try {
+            if (int n = job()) log_event(LogLevel::info, "job", {{"job", name}, {"count", n}});
+        } catch (const std::exception& e) {
+            log_event(LogLevel::warn, "job_failed", {{"job", name}, {"error", e.what()}});
+        }
+    }
+}
+
+namespace {
+
+int main_loop() {
+    const VerifierSettings settings = verifier_settings();
+    const auto jobs_every = std::chrono::seconds(setting_int("JOBS_INTERVAL_SECONDS", 60));
+    Pg listener(required_setting("DATABASE_URL"));
+    bool listening = false;
+    Clock::time_point last_jobs{};
+    while (!stop_requested()) {
+        try {
+            if (last_jobs == Clock::time_point{} || Clock::now() - last_jobs >= jobs_every) {
+                run_jobs();
+                last_jobs = Clock::now();
+            }
+            if (!listening) {
+                listener.listen("payment_references");
+                listening = true;
+            }
+            if (verify_due_references(settings, [] { return !stop_requested(); }) > 0) continue;
+            // Nothing due: sleep until the next reference is due or a NOTIFY says one is.
+            double seconds = seconds_until_next_due().value_or(30.0);
+            listener.wait_for_notification(static_cast<int>(std::clamp(seconds * 1000.0, 50.0, 10000.0)));
+        } catch (const PgUnavailable&) {
+            listening = false;
+            listener.disconnect();
+            for (int i = 0; i < 20 && !stop_requested(); ++i) usleep(100000);  // 2 s, then try again
+        } catch (const std::exception& e) {
+            log_event(LogLevel::error, "worker_error", {{"error", e.what()}});
+            for (int i = 0; i < 20 && !stop_requested(); ++i) usleep(100000);
+        }
+    }
+    return 0;
+}
+
+}  // namespace
+
+const Daemon& daemon() {
+    static const Daemon d{"payment-worker", {"DATABASE_URL", "REDIS_URL", "EPAYCO_API_BASE"}, main_loop};
+    return d;
+}
+
+}  // namespace payment_worker
