@@ -71,6 +71,15 @@ ShellResult shell(const std::string& script) {
     return result;
 }
 
+bool wait_for(const std::function<bool()>& condition, double seconds) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    for (;;) {
+        if (condition()) return true;
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        usleep(20000);
+    }
+}
+
 long long unique_number() {
     long long v = 0;
     for (char c : pnptv::random_bytes(5)) v = (v << 8) | static_cast<unsigned char>(c);

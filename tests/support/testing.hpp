@@ -5,6 +5,7 @@
 // REDIS_URL, PNPTV_REPO and PNPTV_TEST_TMP; tests that break a service start their own.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -37,6 +38,10 @@ std::string last_line(const std::string& output);
 // Starts tests/fakes/fake_bot_api.py (Bot API and ePayco stand-in) in its own folder; returns
 // its base URL. It is stopped with the rest of the run's processes.
 std::string start_fake_api();
+
+// Polls `condition` (every 20 ms) until it holds or `seconds` pass; returns whether it held.
+// For effects another process produces asynchronously: a test waits for the state, not a time.
+bool wait_for(const std::function<bool()>& condition, double seconds = 10);
 
 // A random positive number (40 bits) for ids no other test uses (telegram ids, update ids, refs).
 long long unique_number();
