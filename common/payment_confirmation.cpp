@@ -34,8 +34,12 @@ constexpr const char* log_outcome_sql =
 constexpr const char* other_approved_sql =
     "SELECT provider_ref FROM payment_references WHERE payment_record_id = $1 AND state = 'approved' "
     "AND provider_ref <> $2 ORDER BY first_seen_at LIMIT 1";
-constexpr const char* bind_reference_sql =
-    "UPDATE payment_references SET payment_record_id = $2, state = $3, state_code = $4 WHERE provider_ref = $1";
+// The reference after ePayco's answer: bound to its record and state when applied, checked, done
+// until something new is heard (or recheck_seconds after a claim that came in meanwhile).
+constexpr const char* settle_reference_sql =
+    "UPDATE payment_references SET payment_record_id = COALESCE($2, payment_record_id), state = COALESCE($3, state), "
+    "state_code = COALESCE($4, state_code), last_error = $5, claimed_until = NULL, checked_at = now(), attempts = 0, "
+    "due_at = CASE WHEN recheck THEN now() + make_interval(secs => $6) END, recheck = false WHERE provider_ref = $1";
 constexpr const char* store_grant_sql =
     "UPDATE payment_references SET granted_subscription_id = $2, granted_effect = $3, granted_days = $4, "
     "ends_before = $5::timestamptz WHERE provider_ref = $1";
@@ -214,7 +218,7 @@ Grant grant_of(const PgResult& ref) {
 
 }  // namespace
 
-ConfirmationOutcome apply_verified_transaction(const EpaycoTransaction& t) {
+ConfirmationOutcome apply_verified_transaction(const EpaycoTransaction& t, int recheck_seconds) {
     const int code = *t.state_code;
     ConfirmationOutcome out;
     long long touched_user = 0;
@@ -229,9 +233,15 @@ ConfirmationOutcome apply_verified_transaction(const EpaycoTransaction& t) {
         const std::string source = ref.get(0, ref.column("source"));
         auto logged = db().exec(log_answer_sql, {t.ref, code, source,
                                                  epayco_audit_payload(t.fields).dump(-1, ' ', false, Json::error_handler_t::replace)});
+        auto settle = [&](std::optional<long long> record, std::optional<int> applied_code) {
+            std::optional<std::string> state, error;
+            if (applied_code) state = epayco_state_name(*applied_code).value_or("unknown");
+            if (out.outcome == "mismatch") error = ("mismatch: " + out.detail).substr(0, 500);
+            db().exec(settle_reference_sql, {t.ref, record, state, applied_code, error, recheck_seconds});
+        };
         if (logged.rows() == 0) {
             out.outcome = "replay";
-            return;
+            return settle(std::nullopt, std::nullopt);
         }
         const long long log_id = logged.get_int(0, 0);
         auto matched = match_record(t);
@@ -239,7 +249,7 @@ ConfirmationOutcome apply_verified_transaction(const EpaycoTransaction& t) {
             out.outcome = "mismatch";
             out.detail = *why;
             db().exec(log_outcome_sql, {log_id, "mismatch", std::nullopt});
-            return;
+            return settle(std::nullopt, std::nullopt);
         }
         Record& rec = std::get<Record>(matched);
         out.payment_id = rec.id;
@@ -249,21 +259,21 @@ ConfirmationOutcome apply_verified_transaction(const EpaycoTransaction& t) {
             out.outcome = "mismatch";
             out.detail = "the reference belongs to record " + *bound;
             db().exec(log_outcome_sql, {log_id, "mismatch", std::nullopt});
-            return;
+            return settle(std::nullopt, std::nullopt);
         }
         std::optional<int> from;
         if (auto c = ref.get_opt(0, ref.column("state_code"))) from = std::stoi(*c);
         if (!reference_transition_allowed(from, code)) {
             out.outcome = "ignored_transition";
             db().exec(log_outcome_sql, {log_id, out.outcome, rec.id});
-            return;
+            return settle(std::nullopt, std::nullopt);
         }
         Context c{t, code, rec, grant_of(ref)};
         effect_of(code)(c);
-        db().exec(bind_reference_sql, {t.ref, rec.id, epayco_state_name(code).value_or("unknown"), code});
         db().exec(log_outcome_sql, {log_id, "applied", rec.id});
         out.outcome = "applied";
         out.state = rec.state;
+        settle(rec.id, code);
         if (code == 1 || code == 6) touched_user = rec.user_id;
     });
     if (touched_user) refresh_user_authz(touched_user);

@@ -25,7 +25,9 @@ struct ConfirmationOutcome {
     std::string state;    // the record's state afterwards
 };
 
-// `transaction` must carry a reference and a state code (the verifier checks both first).
-ConfirmationOutcome apply_verified_transaction(const EpaycoTransaction& transaction);
+// `transaction` must carry a reference and a state code (the verifier checks both first). In the
+// same transaction the reference is marked checked: done, or due again recheck_seconds from now
+// when a claim arrived while ePayco was being asked.
+ConfirmationOutcome apply_verified_transaction(const EpaycoTransaction& transaction, int recheck_seconds);
 
 }  // namespace pnptv

@@ -90,8 +90,7 @@ void record_answer(const VerifierSettings& s, const std::string& ref, int attemp
         return finish(ref, "ePayco's answer names another reference or no state", s.recheck_seconds, true);
     }
     try {
-        ConfirmationOutcome out = apply_verified_transaction(t);
-        finish(ref, out.outcome == "mismatch" ? "mismatch: " + out.detail : "", s.recheck_seconds, true);
+        apply_verified_transaction(t, s.recheck_seconds);  // marks the reference checked in its transaction
     } catch (const PgError& e) {
         // A deadlock or serialisation failure with another writer: the answer is applied on the next try.
         log_event(LogLevel::warn, "payment_apply_failed", {{"ref_payco", ref}, {"sqlstate", e.sqlstate}, {"error", e.what()}});

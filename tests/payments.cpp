@@ -775,7 +775,7 @@ BOOST_AUTO_TEST_CASE(two_first_approvals_for_one_user_at_once_both_apply) {
                 close(gate[1]);
                 if (read(gate[0], &c, 1) != 1) _exit(3);
                 try {
-                    _exit(apply_verified_transaction(answer).outcome == "applied" ? 0 : 1);
+                    _exit(apply_verified_transaction(answer, 30).outcome == "applied" ? 0 : 1);
                 } catch (...) {
                     _exit(2);
                 }
