@@ -276,7 +276,7 @@ ConfirmationOutcome apply_verified_transaction(const EpaycoTransaction& t, int r
         settle(rec.id, code);
         if (code == 1 || code == 6) touched_user = rec.user_id;
     });
-    if (touched_user) refresh_user_authz(touched_user);
+    if (touched_user) project_users_now({touched_user});
     LogLevel level = out.outcome == "mismatch" ? LogLevel::warn : LogLevel::info;
     log_event(level, "payment_confirmation",
               {{"ref_payco", t.ref}, {"state_code", code}, {"outcome", out.outcome}, {"detail", out.detail},

@@ -142,6 +142,34 @@ RedisReply Redis::command(const std::vector<std::string_view>& args) {
     }
 }
 
+std::vector<RedisReply> Redis::pipeline(const std::vector<std::vector<std::string>>& commands) {
+    for (int attempt = 0;; ++attempt) {
+        ensure_connected();
+        for (const auto& args : commands) {
+            std::vector<const char*> argv;
+            std::vector<size_t> lens;
+            for (const auto& a : args) {
+                argv.push_back(a.data());
+                lens.push_back(a.size());
+            }
+            redisAppendCommandArgv(ctx_, static_cast<int>(args.size()), argv.data(), lens.data());
+        }
+        std::vector<RedisReply> replies;
+        replies.reserve(commands.size());
+        bool failed = false;
+        for (size_t i = 0; i < commands.size() && !failed; ++i) {
+            void* r = nullptr;
+            if (redisGetReply(ctx_, &r) != REDIS_OK || !r) failed = true;
+            else replies.emplace_back(static_cast<redisReply*>(r));
+        }
+        if (!failed) return replies;
+        bool dropped = ctx_->err == REDIS_ERR_EOF || (ctx_->err == REDIS_ERR_IO && errno != EAGAIN);
+        log_event(LogLevel::warn, "redis_command_failed", {{"error", ctx_->errstr}});
+        disconnect();
+        if (!dropped || attempt == 1) throw RedisUnavailable();
+    }
+}
+
 RedisScript::RedisScript(std::string_view text_) : text(text_), sha(to_hex(sha1(text_))) {}
 
 RedisReply Redis::eval(const RedisScript& script, const std::vector<std::string_view>& keys,

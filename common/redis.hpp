@@ -68,6 +68,9 @@ public:
     Redis& operator=(const Redis&) = delete;
 
     RedisReply command(const std::vector<std::string_view>& args);
+    // Several commands in one round trip; one reply each, in order. A connection found closed
+    // is retried once, so the commands must be safe to repeat (SET, HSET, DEL, EXPIRE …).
+    std::vector<RedisReply> pipeline(const std::vector<std::vector<std::string>>& commands);
     // EVALSHA of a Lua script by its SHA-1 (computed locally: no extra round trip in a fresh
     // process); loads it only when Redis answers NOSCRIPT (first use, or after a restart).
     RedisReply eval(const RedisScript& script, const std::vector<std::string_view>& keys,

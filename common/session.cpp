@@ -25,10 +25,12 @@ bool valid_sid(std::string_view sid) {
 }
 
 std::string session_key(std::string_view sid) { return "sess:" + std::string(sid); }
-std::string authz_key(long long user_id) { return "user:" + std::to_string(user_id) + ":authz"; }
+std::string sessions_key(long long user_id) { return "user:" + std::to_string(user_id) + ":sessions"; }
+// A user's list of sessions is pruned of expired ones once it grows past this.
+constexpr long long sessions_prune_at = 32;
 
 // KEYS[1] = sess:<sid>; ARGV[1] = the configured TTL in seconds.
-// Returns nil (no session / no user) or {user_id, role, tier, banned}.
+// Returns nil (no session / no user / no authorisation record) or {user_id, role, tier, banned}.
 // user.id may be a number (this stack) or a string (node-postgres returns bigint as text).
 const RedisScript identify_script(R"lua(
 local raw = redis.call('GET', KEYS[1])
@@ -39,12 +41,11 @@ local id = sess.user.id
 if type(id) == 'number' then id = string.format('%.0f', id) elseif type(id) ~= 'string' then return nil end
 if not string.match(id, '^[1-9][0-9]*$') or #id > 18 then return nil end
 local authz = redis.call('HMGET', 'user:' .. id .. ':authz', 'banned', 'role', 'tier')
-local role = authz[2] or sess.user.role or 'user'
-local tier = authz[3] or sess.user.tier or 'free'
+if not authz[1] or not authz[2] or not authz[3] then return nil end
 local ttl = redis.call('TTL', KEYS[1])
 local max = tonumber(ARGV[1])
 if ttl > 0 and ttl < max - 60 then redis.call('EXPIRE', KEYS[1], max) end
-return {id, tostring(role), tostring(tier), authz[1] or '0'}
+return {id, authz[2], authz[3], authz[1]}
 )lua");
 
 std::string iso8601_ms(std::chrono::system_clock::time_point t) {
@@ -148,12 +149,46 @@ std::optional<Identity> identify(const Request& request) {
 std::string create_session(const SessionUser& user) {
     const long long ttl = session_ttl_seconds();
     const auto expires = std::chrono::system_clock::now() + std::chrono::seconds(ttl);
-    std::string sid = new_sid();
+    const std::string sid = new_sid(), ttl_text = std::to_string(ttl), list = sessions_key(user.id);
     std::string doc = session_document(user, expires, ttl, cookie_secure()).dump();
-    RedisReply r = redis().command({"SET", session_key(sid), doc, "EX", std::to_string(ttl), "NX"});
-    if (r.is_error()) throw RedisUnavailable();
-    if (r.is_nil()) return create_session(user);  // a 192-bit collision: practically never, but never reuse
+    auto r = redis().pipeline({{"SET", session_key(sid), doc, "EX", ttl_text, "NX"},
+                               {"SADD", list, sid},
+                               {"EXPIRE", list, ttl_text},
+                               {"SCARD", list}});
+    for (const auto& reply : r)
+        if (reply.is_error()) throw RedisUnavailable();
+    if (r[0].is_nil()) return create_session(user);  // a 192-bit collision: practically never, but never reuse
+    if (r[3].integer() > sessions_prune_at) {
+        // Sessions end by expiry without telling the list: drop the ones that are gone.
+        auto members = redis().command({"SMEMBERS", list});
+        std::vector<std::vector<std::string>> exists;
+        std::vector<std::string> sids;
+        for (size_t i = 0; i < members.size(); ++i)
+            if (auto s = members.element(i)) {
+                sids.push_back(*s);
+                exists.push_back({"EXISTS", session_key(*s)});
+            }
+        auto alive = redis().pipeline(exists);
+        std::vector<std::string> srem = {"SREM", list};
+        for (size_t i = 0; i < sids.size(); ++i)
+            if (alive[i].integer() == 0) srem.push_back(sids[i]);
+        if (srem.size() > 2) redis().pipeline({srem});
+    }
     return sid;
+}
+
+long long end_user_sessions(long long user_id) {
+    const std::string list = sessions_key(user_id);
+    auto members = redis().command({"SMEMBERS", list});
+    if (members.is_error()) throw RedisUnavailable();
+    std::vector<std::vector<std::string>> commands;
+    for (size_t i = 0; i < members.size(); ++i)
+        if (auto s = members.element(i)) commands.push_back({"DEL", session_key(*s)});
+    commands.push_back({"DEL", list});
+    long long ended = 0;
+    auto replies = redis().pipeline(commands);
+    for (size_t i = 0; i + 1 < replies.size(); ++i) ended += replies[i].integer();
+    return ended;
 }
 
 void destroy_session(std::string_view sid) { redis().command({"DEL", session_key(sid)}); }
@@ -185,11 +220,6 @@ std::string session_clear_cookie() {
     CookieOptions o;
     o.secure = cookie_secure();
     return build_set_cookie(session_cookie_name, "", std::chrono::system_clock::time_point{}, o);
-}
-
-void write_authz(long long user_id, bool banned, std::string_view role, std::string_view tier) {
-    RedisReply r = redis().command({"HSET", authz_key(user_id), "banned", banned ? "1" : "0", "role", role, "tier", tier});
-    if (r.is_error()) throw RedisUnavailable();
 }
 
 }  // namespace pnptv

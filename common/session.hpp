@@ -5,10 +5,12 @@
 // is the truth (the Node store refreshes with EXPIRE alone, so cookie.expires may lag).
 //
 // Who is calling is answered in ONE Redis round trip: a Lua script (EVALSHA) reads the session
-// together with the user's authorisation record `user:<id>:authz` (banned, role, tier), which
-// every ban, unban and tier change writes, so they show at the very next request for sessions
-// minted by either stack. When no authz record exists (a user only the Node stack has seen),
-// the session's own role and tier count. The same script refreshes the TTL at most once a minute.
+// together with the user's authorisation record `user:<id>:authz` (banned, role, tier; authz.hpp),
+// the projection of the users row that every ban, unban, role and tier change rewrites, so they
+// show at the very next request for sessions minted by either stack. A user with no record, or a
+// banned one, is no session (fail closed). The same script refreshes the TTL at most once a
+// minute. Each session this stack mints is also listed in `user:<id>:sessions`, so a ban or an
+// account deletion ends them all at once without scanning.
 #pragma once
 
 #include <chrono>
@@ -72,7 +74,8 @@ std::string session_clear_cookie();
 
 long long session_ttl_seconds();  // SESSION_TTL_SECONDS, default 7 days
 
-// The authorisation record the guard reads. Written after every change of ban, role or tier.
-void write_authz(long long user_id, bool banned, std::string_view role, std::string_view tier);
+// Ends every session of the user this stack minted (those the Node stack minted are stopped by
+// the authorisation record at the guard). Returns how many were ended.
+long long end_user_sessions(long long user_id);
 
 }  // namespace pnptv

@@ -107,7 +107,7 @@ int expire_subscriptions() {
                                 "subscription_expired", col("ended_on"), "expired:" + col("subscription_id"));
         }
     });
-    for (long long u : users) refresh_user_authz(u);
+    project_users_now(users);
     return static_cast<int>(users.size());
 }
 

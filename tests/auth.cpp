@@ -15,6 +15,8 @@
 #include "redirect.hpp"
 #include "redis.hpp"
 #include "session.hpp"
+#include "authz.hpp"
+#include "bans.hpp"
 #include "telegram_auth.hpp"
 #include "testing.hpp"
 #include "urlencoded.hpp"
@@ -342,37 +344,66 @@ BOOST_AUTO_TEST_CASE(expired_session_is_refused) {
     BOOST_TEST(verify_with(in.cookie).status == 401);
 }
 
+// A change made in PostgreSQL, with the record written after the commit as the code paths do.
+void change_user(long long user_id, const std::string& set) {
+    db().exec("UPDATE users SET " + set + " WHERE id = $1", {user_id});
+    project_users_now({user_id});
+}
+
 BOOST_AUTO_TEST_CASE(ban_and_tier_change_show_at_the_next_request) {
     auto in = log_in();
-    write_authz(in.user_id, false, "user", "prime");
+    auto other = log_in(in.telegram_id);  // a second browser
+    change_user(in.user_id, "tier = 'prime'");
     BOOST_TEST(*verify_with(in.cookie).header("X-User-Tier") == "prime");
-    db().exec("UPDATE users SET banned_at = now() WHERE id = $1", {in.user_id});
-    write_authz(in.user_id, true, "user", "prime");
+    BanOutcome ban = set_ban(in.user_id, true, "spam", std::nullopt, Json::object());
+    BOOST_TEST(ban.changed);
+    BOOST_TEST(ban.sessions_ended == 2);
     BOOST_TEST(verify_with(in.cookie).status == 401);
+    BOOST_TEST(verify_with(other.cookie).status == 401);
+    BOOST_TEST(redis().command({"EXISTS", "sess:" + other.sid}).integer() == 0);
+    BOOST_TEST(db().exec("SELECT count(*) FROM audit_log WHERE action = 'user.ban' AND subject_id = $1",
+                         {std::to_string(in.user_id)}).get_int(0, 0) == 1);
     // A banned user can't log in again either.
     auto again = auth::handle(login_request(signed_widget_fields(in.telegram_id), fresh_ip()));
     BOOST_TEST(again.status == 403);
     BOOST_TEST(body_json(again)["error"]["code"] == "banned");
     BOOST_TEST(again.set_cookies.empty());
-    // Unban: back at once.
-    db().exec("UPDATE users SET banned_at = NULL WHERE id = $1", {in.user_id});
-    write_authz(in.user_id, false, "user", "prime");
+    // Unban: a new login works at once; the ended sessions stay ended.
+    BOOST_TEST(set_ban(in.user_id, false, "", std::nullopt, Json::object()).changed);
+    BOOST_TEST(verify_with(other.cookie).status == 401);
+    BOOST_TEST(verify_with(log_in(in.telegram_id).cookie).status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(a_user_without_an_authorisation_record_is_denied) {
+    auto in = log_in();
+    BOOST_TEST(verify_with(in.cookie).status == 200);
+    redis().command({"DEL", "user:" + std::to_string(in.user_id) + ":authz"});
+    BOOST_TEST(verify_with(in.cookie).status == 401);  // fail closed
+    project_users_now({in.user_id});
     BOOST_TEST(verify_with(in.cookie).status == 200);
 }
 
 BOOST_AUTO_TEST_CASE(sessions_minted_by_the_node_stack_verify) {
     // node-postgres hands bigint ids over as strings; the Node stack's JSON carries extra keys.
+    long long tg = fresh_telegram_id();
+    long long user = db().exec("INSERT INTO users (telegram_id, first_name, role, tier) VALUES ($1, 'Node', 'admin', 'prime') "
+                               "RETURNING id", {tg}).get_int(0, 0);
+    project_users_now({user});
     std::string sid = new_sid();
     Json doc = {{"cookie", {{"originalMaxAge", 86400000}, {"expires", "2030-01-01T00:00:00.000Z"}, {"httpOnly", true}, {"path", "/"}}},
-                {"user", {{"id", "987654321"}, {"role", "admin"}, {"tier", "prime"}}},
+                {"user", {{"id", std::to_string(user)}, {"role", "user"}, {"tier", "free"}}},
                 {"flash", {{"info", "hi"}}}};
     redis().command({"SET", "sess:" + sid, doc.dump(), "EX", "3600"});
     auto r = verify_with("connect.sid=" + session_cookie_value(sid, "previous secret"));
     BOOST_TEST(r.status == 200);
-    BOOST_TEST(*r.header("X-User-Id") == "987654321");
-    BOOST_TEST(*r.header("X-User-Role") == "admin");
-    // A ban written by this stack applies to it at once.
-    write_authz(987654321, true, "admin", "prime");
+    BOOST_TEST(*r.header("X-User-Id") == std::to_string(user));
+    BOOST_TEST(*r.header("X-User-Role") == "admin");  // the record's, never the session's own claim
+    BOOST_TEST(*r.header("X-User-Tier") == "prime");
+    // A ban applies to it at once: it is in no index of ours, but the record stops it.
+    set_ban(user, true, "", std::nullopt, Json::object());
+    BOOST_TEST(verify_with("connect.sid=" + session_cookie_value(sid, "keyboard cat")).status == 401);
+    // A session of a user PostgreSQL has no record of is refused.
+    redis().command({"SET", "sess:" + sid, R"({"user":{"id":"987654321987","role":"admin","tier":"prime"}})", "EX", "60"});
     BOOST_TEST(verify_with("connect.sid=" + session_cookie_value(sid, "keyboard cat")).status == 401);
     // Unusable user ids are no session.
     redis().command({"SET", "sess:" + sid, R"({"user":{"id":"1 or 1=1"}})", "EX", "60"});
@@ -643,13 +674,13 @@ BOOST_AUTO_TEST_CASE(rbac_helpers_answer_401_and_403) {
     } catch (const HttpError& e) {
         BOOST_TEST(e.code == "prime_required");
     }
-    write_authz(in.user_id, false, "user", "prime");
+    change_user(in.user_id, "tier = 'prime'");
     BOOST_TEST(status_of(require_prime, user) == 200);
     BOOST_TEST(status_of(require_admin, user) == 403);
-    write_authz(in.user_id, false, "admin", "free");
+    change_user(in.user_id, "role = 'admin', tier = 'free'");
     BOOST_TEST(status_of(require_admin, user) == 200);
     BOOST_TEST(status_of(require_prime, user) == 200);  // admins pass
-    write_authz(in.user_id, true, "admin", "prime");
+    change_user(in.user_id, "banned_at = now()");
     BOOST_TEST(status_of(require_admin, user) == 401);  // banned: no session at all
 }
 

@@ -13,6 +13,7 @@
 
 #include "../functions/epayco-webhook/handler.hpp"
 #include "../functions/payment/handler.hpp"
+#include "authz.hpp"
 #include "crypto.hpp"
 #include "epayco.hpp"
 #include "outbox.hpp"
@@ -76,6 +77,7 @@ Buyer buyer(bool age_verified = true, const std::string& language = "en") {
                      "VALUES ($1, 'Buyer', $2, $3, CASE WHEN $4 THEN now() END) RETURNING id",
                      {b.telegram_id, language, "buyer" + std::to_string(b.telegram_id) + "@example.test", age_verified})
                .get_int(0, 0);
+    project_users_now({b.id});  // as a login does
     SessionUser su;
     su.id = b.id;
     su.telegram_id = b.telegram_id;

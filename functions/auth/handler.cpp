@@ -3,6 +3,7 @@
 #include <chrono>
 #include <ctime>
 
+#include "authz.hpp"
 #include "config.hpp"
 #include "cookies.hpp"
 #include "crypto.hpp"
@@ -97,7 +98,8 @@ LoggedIn complete_login(const Request& request, const TelegramUser& tg, std::str
     user.tier = row.get(0, 2);
     user.language = row.get(0, 3);
     bool banned = row.get_bool(0, 4);
-    write_authz(user.id, banned, user.role, user.tier);
+    // The guard's record now, so a new user is never bounced (the trigger's intent follows).
+    write_authz({{user.id, true, banned, user.role, user.tier}});
     if (banned) {
         log_event(LogLevel::warn, "login_refused_banned", {{"remote", request.remote_addr}, {"user_id", user.id}});
         throw HttpError(403, "banned", "This account is banned.");

@@ -87,7 +87,8 @@ pg_migrate() {
 }
 
 # redis_start DIR PORT [persist]: a Redis on DIR/redis/redis.sock (and 127.0.0.1:PORT unless
-# PORT is "socket-only"); "persist" turns on AOF so sessions survive a restart.
+# PORT is "socket-only"); "persist" turns on AOF so sessions survive a restart. Never evicts:
+# sessions and the guard's records must not vanish under memory pressure (writes fail instead).
 redis_start() {
   local dir=$1 port=$2 persist=${3:-}
   local rdir=$dir/redis
@@ -98,7 +99,7 @@ redis_start() {
   [ "$persist" = persist ] && aof=yes
   redis-server --port "$port" --bind 127.0.0.1 --unixsocket "$rdir/redis.sock" --unixsocketperm 700 \
     --daemonize yes --pidfile "$rdir/redis.pid" --dir "$rdir" --logfile "$rdir/redis.log" \
-    --save '' --appendonly "$aof" >/dev/null
+    --save '' --appendonly "$aof" --maxmemory-policy noeviction >/dev/null
   local tries=100
   until redis-cli -s "$rdir/redis.sock" ping 2>/dev/null | grep -q PONG; do
     tries=$((tries - 1))

@@ -8,7 +8,7 @@
 #include "config.hpp"
 #include "log.hpp"
 #include "pg.hpp"
-#include "session.hpp"
+#include "authz.hpp"
 
 using namespace pnptv;
 
@@ -23,16 +23,12 @@ int main(int argc, char** argv) {
         load_config();
         init_logging("make-admin", setting_or("LOG_LEVEL", "warn"));
         long long user_id = 0;
-        std::string tier;
-        bool banned = false, changed = false;
+        bool changed = false;
         db().transaction([&] {
-            auto r = db().exec("SELECT id, role, tier, banned_at IS NOT NULL FROM users WHERE telegram_id = $1 FOR UPDATE",
-                               {telegram_id});
+            auto r = db().exec("SELECT id, role FROM users WHERE telegram_id = $1 FOR UPDATE", {telegram_id});
             if (r.rows() == 0) return;
-            user_id = r.get_int(0, 0);
-            tier = r.get(0, 2);
-            banned = r.get_bool(0, 3);
-            if (r.get(0, 1) == "admin") return;
+            user_id = r.get_int(0, r.column("id"));
+            if (r.get(0, r.column("role")) == "admin") return;
             changed = true;
             db().exec("UPDATE users SET role = 'admin' WHERE id = $1", {user_id});
             db().exec("INSERT INTO audit_log (action, subject_type, subject_id, details) "
@@ -45,7 +41,7 @@ int main(int argc, char** argv) {
                       << " (they must log in or /start the bot first)\n";
             return 1;
         }
-        write_authz(user_id, banned, "admin", tier);
+        project_users_now({user_id});
         std::cout << "user " << user_id << " (telegram " << telegram_id << ") "
                   << (changed ? "is now an admin" : "was already an admin") << "\n";
         return 0;

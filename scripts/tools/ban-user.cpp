@@ -1,0 +1,46 @@
+// ban-user [--unban] <telegram_id> [reason …] — an operator's ban, effective at the user's next
+// request (common/bans.hpp). Run through scripts/ban-user.
+#include <iostream>
+#include <string>
+
+#include "bans.hpp"
+#include "config.hpp"
+#include "log.hpp"
+#include "pg.hpp"
+#include "text.hpp"
+
+using namespace pnptv;
+
+int main(int argc, char** argv) {
+    int at = 1;
+    const bool unban = argc > 1 && std::string(argv[1]) == "--unban";
+    if (unban) ++at;
+    if (argc <= at || std::string(argv[at]).empty() || std::string(argv[at]).size() > 18 ||
+        !only_chars(argv[at], "0123456789")) {
+        std::cerr << "usage: ban-user <telegram_id> [reason …]   or   ban-user --unban <telegram_id>\n";
+        return 2;
+    }
+    const std::string telegram_id = argv[at];
+    std::string reason;
+    for (int i = at + 1; i < argc; ++i) reason += (reason.empty() ? "" : " ") + std::string(argv[i]);
+    try {
+        load_config();
+        init_logging("ban-user", setting_or("LOG_LEVEL", "warn"));
+        auto r = db().exec("SELECT id FROM users WHERE telegram_id = $1", {telegram_id});
+        if (r.rows() == 0) {
+            std::cerr << "ban-user: no user with telegram_id " << telegram_id << "\n";
+            return 1;
+        }
+        const long long user_id = r.get_int(0, 0);
+        BanOutcome out = set_ban(user_id, !unban, reason, std::nullopt,
+                                 {{"telegram_id", telegram_id}, {"by", "scripts/ban-user"}, {"os_user", setting_or("USER", "unknown")}});
+        std::cout << "user " << user_id << " (telegram " << telegram_id << ") "
+                  << (out.changed ? (unban ? "is no longer banned" : "is banned; sessions ended: " + std::to_string(out.sessions_ended))
+                                  : (unban ? "was not banned" : "was already banned"))
+                  << "\n";
+        return 0;
+    } catch (const std::exception& e) {
+        std::cerr << "ban-user: " << e.what() << "\n";
+        return 1;
+    }
+}
