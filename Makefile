@@ -17,9 +17,20 @@ OPT      := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-saniti
 LDFLAGS  := -pthread -fsanitize=address,undefined
 endif
 CXXFLAGS ?= -std=c++20 $(OPT) -g -Wall -Wextra -Werror -pthread
-CPPFLAGS += -Icommon -I/usr/include/postgresql -MMD -MP
+# fmt header-only: one shared library fewer to load at every start.
+CPPFLAGS += -Icommon -I/usr/include/postgresql -DFMT_HEADER_ONLY -MMD -MP
 LDFLAGS  ?= -pthread -Wl,--as-needed
-LDLIBS   := -lfcgi -lpq -lhiredis -lcurl -lssl -lcrypto -lz -lfmt
+# What a binary links. Cold start matters (a function is also started per request in CGI mode,
+# and a crashed worker comes back that way): every library Debian ships as a static archive is
+# linked in (libstdc++, libgcc, libfcgi, libhiredis, zlib), so the loader maps and relocates
+# fewer objects; libcurl only where a function calls out. Nettle (our hashing) is static too,
+# except beside libpq, whose closure (OpenSSL, Kerberos, LDAP, GnuTLS — no static form in
+# Debian) loads the shared Nettle anyway.
+archive   = $(shell $(CXX) -print-file-name=lib$(1).a)
+LINK_BASE := -static-libstdc++ -static-libgcc $(call archive,fcgi) $(call archive,hiredis) $(call archive,z) -lcurl
+LINK_NO_PQ := $(LINK_BASE) $(call archive,nettle)
+LINK_PQ    := $(LINK_BASE) -lpq -lnettle
+LDLIBS   := -lfcgi -lpq -lhiredis -lcurl -lnettle -lz
 TEST_LDLIBS := -lboost_unit_test_framework
 
 COMMON_SRC  := $(wildcard common/*.cpp)
@@ -33,14 +44,16 @@ TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.cpp=$(BUILD)/obj/%.o)
 TEST_SRC    := $(wildcard tests/*.cpp)
 TEST_BIN    := $(patsubst tests/%.cpp,$(BUILD)/tests/%,$(TEST_SRC))
 TOOLS       := $(patsubst scripts/tools/%.cpp,%,$(wildcard scripts/tools/*.cpp))
-BIN         := $(FUNCTIONS:%=$(BUILD)/bin/%) $(TOOLS:%=$(BUILD)/bin/%) $(BUILD)/bin/noop-responder
+BENCH_BIN   := noop-responder noop-get-responder pg-connect with-stdin
+BIN         := $(FUNCTIONS:%=$(BUILD)/bin/%) $(TOOLS:%=$(BUILD)/bin/%) $(BENCH_BIN:%=$(BUILD)/bin/%)
 
 .PHONY: all run stop test asan clean setup FORCE
 # Objects built through pattern rules are kept (make would delete them as intermediates).
 .SECONDARY:
 all: $(BUILD)/lib/libcommon.a $(BIN) $(TEST_BIN)
 
-$(BUILD)/obj/%.o: %.cpp
+# Objects follow the flags too: a change to this file rebuilds them.
+$(BUILD)/obj/%.o: %.cpp Makefile
 	@mkdir -p $(@D)
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
 
@@ -62,23 +75,38 @@ $(BUILD)/lib/libhandlers.a: $(HANDLER_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
-# A function binary: its main, its own objects, libcommon.
+# A function binary: its main, its own objects, libcommon. Linked first without libpq (and with
+# static Nettle); a function that turns out to need PostgreSQL is linked again with libpq and the
+# shared Nettle its closure brings. Real link errors show on the second try.
 define function_binary
 $(BUILD)/bin/$(1): $(BUILD)/obj/functions/$(1)/main.o $(patsubst %.cpp,$(BUILD)/obj/%.o,$(filter functions/$(1)/%,$(HANDLER_SRC))) $(BUILD)/lib/libcommon.a
 	@mkdir -p $$(@D)
-	$$(CXX) $$(LDFLAGS) $$(CXXFLAGS) $$(filter %.o,$$^) $(BUILD)/lib/libcommon.a $$(LDLIBS) -o $$@
+	@$$(CXX) $$(LDFLAGS) $$(CXXFLAGS) $$(filter %.o,$$^) $(BUILD)/lib/libcommon.a $$(LINK_NO_PQ) -o $$@ 2>/dev/null || \
+	  $$(CXX) $$(LDFLAGS) $$(CXXFLAGS) $$(filter %.o,$$^) $(BUILD)/lib/libcommon.a $$(LINK_PQ) -o $$@
+	@echo "link $$@"
 endef
 $(foreach f,$(FUNCTIONS),$(eval $(call function_binary,$(f))))
 
 # Operator tools (scripts/tools/<name>.cpp → build/bin/<name>), linked like functions.
 $(BUILD)/bin/%: $(BUILD)/obj/scripts/tools/%.o $(BUILD)/lib/libcommon.a
 	@mkdir -p $(@D)
-	$(CXX) $(LDFLAGS) $(CXXFLAGS) $< $(BUILD)/lib/libcommon.a $(LDLIBS) -o $@
+	$(CXX) $(LDFLAGS) $(CXXFLAGS) $< $(BUILD)/lib/libcommon.a $(LINK_PQ) -o $@
 
-# The no-op FastCGI responder the guard benchmark compares against (scripts/bench/).
+# The baselines the guard benchmark compares against (scripts/bench/): a bare no-op, and a
+# no-op that does one Redis GET per request.
 $(BUILD)/bin/noop-responder: $(BUILD)/obj/scripts/bench/noop_responder.o
 	@mkdir -p $(@D)
 	$(CXX) $(LDFLAGS) $(CXXFLAGS) $^ -lfcgi -o $@
+$(BUILD)/bin/noop-get-responder: $(BUILD)/obj/scripts/bench/noop_get_responder.o
+	@mkdir -p $(@D)
+	$(CXX) $(LDFLAGS) $(CXXFLAGS) $^ -lfcgi -lhiredis -o $@
+# The cold-start benchmark's floor (libpq connect + SELECT 1) and its launcher for bodies.
+$(BUILD)/bin/pg-connect: scripts/bench/pg_connect.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -I/usr/include/postgresql $< -lpq -o $@
+$(BUILD)/bin/with-stdin: scripts/bench/with_stdin.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -static $< -o $@
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_SUPPORT_OBJ) $(BUILD)/lib/libhandlers.a $(BUILD)/lib/libcommon.a
 	@mkdir -p $(@D)

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,8 @@
 namespace pnptv {
 
 Pairs parse_cookie_header(std::string_view header);
+// The first value of one cookie, by the same rules, without copying anything.
+std::optional<std::string_view> find_cookie(std::string_view header, std::string_view name);
 
 struct CookieOptions {
     bool secure = true;

@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "log.hpp"
-#include "text.hpp"
 #include "urlencoded.hpp"
 
 namespace pnptv {
@@ -12,22 +11,37 @@ Router::Router(std::vector<Route> routes) : routes_(std::move(routes)) {}
 
 namespace {
 
-// Matches one pattern against a path; fills params. false when the shape differs.
+// The next '/'-separated segment of `s` from `at` (advancing `at` past it); false at the end.
+bool next_segment(std::string_view s, size_t& at, std::string_view& segment) {
+    if (at > s.size()) return false;
+    size_t slash = s.find('/', at);
+    if (slash == std::string_view::npos) slash = s.size();
+    segment = s.substr(at, slash - at);
+    at = slash + 1;
+    return true;
+}
+
+// Matches one pattern against a path, segment by segment, without allocating unless it
+// matches; fills params. false when the shape differs.
 bool match_pattern(std::string_view pattern, std::string_view path, PathParams& params, bool& bad_escape) {
-    auto want = split(pattern, '/');
-    auto have = split(path, '/');
-    if (want.size() != have.size()) return false;
+    size_t pi = 0, si = 0;
+    std::string_view want, have;
     PathParams found;
-    for (size_t i = 0; i < want.size(); ++i) {
-        if (!want[i].empty() && want[i].front() == ':') {
-            if (have[i].empty()) return false;
-            auto value = percent_decode(have[i]);
+    for (;;) {
+        bool more_want = next_segment(pattern, pi, want), more_have = next_segment(path, si, have);
+        if (more_want != more_have) return false;
+        if (!more_want) break;
+        if (!want.empty() && want.front() == ':') {
+            if (have.empty()) return false;
+            std::optional<std::string> value;
+            if (have.find('%') == std::string_view::npos) value = std::string(have);
+            else value = percent_decode(have);
             if (!value) {
                 bad_escape = true;
                 return false;
             }
-            found.emplace_back(std::string(want[i].substr(1)), std::move(*value));
-        } else if (want[i] != have[i]) {
+            found.emplace_back(std::string(want.substr(1)), std::move(*value));
+        } else if (want != have) {
             return false;
         }
     }
@@ -43,10 +57,10 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
     for (const Route& route : routes_) {
         PathParams params;
         if (!match_pattern(route.pattern, path, params, result.bad_escape)) continue;
-        bool same = route.method == method || (method == "HEAD" && route.method == "GET");
-        if (same && !result.route) {
+        if (route.method == method || (method == "HEAD" && route.method == "GET")) {
             result.route = &route;
             result.params = std::move(params);
+            return result;  // Allow is only needed when nothing matched the method
         }
         allowed.push_back(route.method);
         if (route.method == "GET") allowed.emplace_back("HEAD");

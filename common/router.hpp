@@ -30,7 +30,7 @@ struct Route {
 struct RouteMatch {
     const Route* route = nullptr;  // null: no route for this method
     PathParams params;
-    std::string allow;             // methods the path allows, for a 405 ("GET, HEAD, POST")
+    std::string allow;             // when no route matched the method: those the path allows, for a 405 ("GET, HEAD, POST")
     bool bad_escape = false;       // a :param segment had a malformed %-escape
 };
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstring>
 #include <iostream>
+#include <random>
 
 #include "config.hpp"
 #include "cookies.hpp"
@@ -25,9 +26,11 @@ namespace {
 
 // Header names arrive as HTTP_X_REQUEST_ID; handlers see "x-request-id".
 std::string header_name_from_param(std::string_view param) {
-    std::string name = to_lower(param);
-    for (char& c : name)
-        if (c == '_') c = '-';
+    std::string name(param.size(), '\0');
+    for (size_t i = 0; i < param.size(); ++i) {
+        char c = param[i];
+        name[i] = c == '_' ? '-' : (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    }
     return name;
 }
 
@@ -38,6 +41,24 @@ bool valid_request_id(std::string_view id) {
               c == '.'))
             return false;
     return true;
+}
+
+// A request id when nginx sent none (CGI mode, a direct call): unique, not secret, so a PRNG
+// seeded once from the CSPRNG does, without a system call per request.
+std::string new_request_id() {
+    static std::mt19937_64 generator([] {
+        std::string seed = random_bytes(8);
+        unsigned long long s = 0;
+        for (char c : seed) s = (s << 8) | static_cast<unsigned char>(c);
+        return s;
+    }());
+    static const char digits[] = "0123456789abcdef";
+    std::string id(32, '0');
+    for (int half = 0; half < 2; ++half) {
+        unsigned long long v = generator();
+        for (int i = 0; i < 16; ++i, v >>= 4) id[half * 16 + i] = digits[v & 15];
+    }
+    return id;
 }
 
 extern "C" void on_sigterm(int) {
@@ -58,8 +79,21 @@ void install_signal_handlers() {
 
 }  // namespace
 
+std::optional<std::string_view> find_param(char** params, std::string_view name) {
+    // The last one wins, as in request_from_params: nginx sends a parameter twice when a
+    // location overrides one of fastcgi_params (the guard's REQUEST_URI).
+    std::optional<std::string_view> found;
+    for (char** p = params; p && *p; ++p) {
+        std::string_view kv = *p;
+        if (kv.size() > name.size() && kv[name.size()] == '=' && kv.substr(0, name.size()) == name)
+            found = kv.substr(name.size() + 1);
+    }
+    return found;
+}
+
 Request request_from_params(char** params) {
     Request r;
+    r.headers.reserve(16);
     std::string uri;
     std::optional<std::string> content_type, content_length;
     for (char** p = params; p && *p; ++p) {
@@ -83,7 +117,7 @@ Request request_from_params(char** params) {
     else r.query_malformed = true;
     if (auto cookie = r.header("cookie")) r.cookies = parse_cookie_header(*cookie);
     auto id = r.header("x-request-id");
-    r.request_id = id && valid_request_id(*id) ? *id : to_hex(random_bytes(16));
+    r.request_id = id && valid_request_id(*id) ? *id : new_request_id();
     return r;
 }
 
@@ -113,10 +147,19 @@ void read_body(Request& request, size_t max_body, const std::function<size_t(cha
 }
 
 std::string serialize_response(const Response& response, bool include_body) {
-    std::string out = "Status: " + std::to_string(response.status) + " " + reason_phrase(response.status) + "\r\n";
-    for (const auto& [k, v] : response.headers) out += k + ": " + v + "\r\n";
-    for (const auto& c : response.set_cookies) out += "Set-Cookie: " + c + "\r\n";
-    out += "Content-Length: " + std::to_string(response.body.size()) + "\r\n\r\n";
+    std::string out;
+    size_t size = 64 + (include_body ? response.body.size() : 0);
+    for (const auto& [k, v] : response.headers) size += k.size() + v.size() + 4;
+    for (const auto& c : response.set_cookies) size += c.size() + 14;
+    out.reserve(size);
+    out += "Status: ";
+    out += std::to_string(response.status);
+    out += ' ';
+    out += reason_phrase(response.status);
+    out += "\r\n";
+    for (const auto& [k, v] : response.headers) out.append(k).append(": ").append(v).append("\r\n");
+    for (const auto& c : response.set_cookies) out.append("Set-Cookie: ").append(c).append("\r\n");
+    out.append("Content-Length: ").append(std::to_string(response.body.size())).append("\r\n\r\n");
     if (include_body) out += response.body;
     return out;
 }
@@ -136,7 +179,9 @@ Response serve(const Function& function, Request& request, const std::function<s
     response.headers.emplace_back("X-Request-Id", request.request_id);
     if (!response.header("Cache-Control")) response.headers.emplace_back("Cache-Control", "no-store");
     const auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
-    LogLevel level = response.status >= 500 ? LogLevel::error : LogLevel::info;
+    // nginx's access log already has every request; a function logs its own only when it failed
+    // (5xx) or at debug level.
+    LogLevel level = response.status >= 500 ? LogLevel::error : LogLevel::debug;
     if (log_enabled(level))
         log_event(level, "request", {{"method", request.method},
                                      {"route", m.route ? m.route->pattern : "-"},
@@ -156,6 +201,13 @@ int run_cgi(const Function& function) {
                   << "(see scripts/invoke).\n";
         return 2;
     }
+    if (function.fast_path) {
+        if (auto out = function.fast_path(environ)) {
+            std::fwrite(out->data(), 1, out->size(), stdout);
+            std::fflush(stdout);
+            return 0;
+        }
+    }
     Request request = request_from_params(environ);
     Response response = serve(function, request, [](char* buf, size_t n) { return std::fread(buf, 1, n, stdin); });
     std::string out = serialize_response(response, request.method != "HEAD");
@@ -168,6 +220,13 @@ int run_fastcgi(const Function& function) {
     FCGX_Request fcgi;
     FCGX_InitRequest(&fcgi, 0, FCGI_FAIL_ACCEPT_ON_INTR);
     while (FCGX_Accept_r(&fcgi) >= 0) {
+        if (function.fast_path) {
+            if (auto out = function.fast_path(fcgi.envp)) {
+                FCGX_PutStr(out->data(), static_cast<int>(out->size()), fcgi.out);
+                FCGX_Finish_r(&fcgi);
+                continue;
+            }
+        }
         Request request = request_from_params(fcgi.envp);
         Response response = serve(function, request, [&](char* buf, size_t n) {
             int got = FCGX_GetStr(buf, static_cast<int>(n), fcgi.in);

@@ -10,6 +10,8 @@
 
 #include <cstdio>
 #include <functional>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -18,11 +20,21 @@
 
 namespace pnptv {
 
+// For the one path where the generic request/response machinery is measurable waste (nginx's
+// auth_request guard, on every page load): given the raw CGI/FastCGI parameters, either the whole
+// serialized response, or nullopt to let the request take the normal way through the router.
+using FastPath = std::optional<std::string> (*)(char** params);
+
 struct Function {
     std::string name;                          // the folder name, e.g. "health"
     const Router& router;
     std::vector<std::string> required_settings;  // refuses to start while one is missing
+    FastPath fast_path = nullptr;
 };
+
+// The value of one CGI/FastCGI parameter ("HTTP_COOKIE"), without copying (the last one when
+// sent twice); nullopt when absent.
+std::optional<std::string_view> find_param(char** params, std::string_view name);
 
 int run(const Function& function, int argc, char** argv);
 

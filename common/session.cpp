@@ -56,9 +56,22 @@ bool cookie_secure() { return setting_bool("COOKIE_SECURE", true); }
 
 }  // namespace
 
-std::string sign_sid(std::string_view sid, std::string_view secret) {
-    return std::string(sid) + "." + base64_encode(hmac_sha256(secret, sid), Base64::standard, false);
+namespace {
+// The prepared key of a secret (the configured ones are used on every request).
+const HmacKey& key_of(std::string_view secret) {
+    static std::vector<std::pair<std::string, HmacKey>> keys;
+    for (const auto& [s, key] : keys)
+        if (s == secret) return key;
+    if (keys.size() > 16) keys.clear();  // only tests pass secrets of their own
+    keys.emplace_back(std::string(secret), HmacKey(secret));
+    return keys.back().second;
 }
+std::string signature_of(std::string_view sid, std::string_view secret) {
+    return base64_encode(key_of(secret).sign(sid), Base64::standard, false);
+}
+}  // namespace
+
+std::string sign_sid(std::string_view sid, std::string_view secret) { return std::string(sid) + "." + signature_of(sid, secret); }
 
 std::string session_cookie_value(std::string_view sid, std::string_view secret) {
     return percent_encode("s:" + sign_sid(sid, secret));
@@ -76,7 +89,7 @@ std::optional<std::string> unsign_session_cookie(std::string_view cookie_value, 
     if (!valid_sid(sid) || signature.size() != 43) return std::nullopt;
     bool ok = false;
     for (const auto& secret : secrets) {
-        std::string expected = base64_encode(hmac_sha256(secret, sid), Base64::standard, false);
+        std::string expected = signature_of(sid, secret);
         ok |= constant_time_equal(expected, signature);  // no early exit: every secret is tried
     }
     if (!ok) return std::nullopt;
@@ -124,7 +137,7 @@ Json session_document(const SessionUser& user, std::chrono::system_clock::time_p
 std::optional<Identity> identify_cookie(std::string_view cookie_value) {
     auto sid = unsign_session_cookie(cookie_value, session_secrets());
     if (!sid) return std::nullopt;
-    const std::string ttl = std::to_string(session_ttl_seconds());
+    static const std::string ttl = std::to_string(session_ttl_seconds());
     RedisReply r = redis().eval(identify_script, {session_key(*sid)}, {ttl});
     if (r.is_error()) {
         log_event(LogLevel::error, "session_script_error", {{"error", r.str()}});

@@ -14,19 +14,23 @@ static int hex_value(char c) {
 std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space) {
     std::string out;
     out.reserve(s.size());
-    for (size_t i = 0; i < s.size(); ++i) {
-        char c = s[i];
-        if (c == '%') {
-            if (i + 2 >= s.size()) return std::nullopt;
-            int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
-            if (hi < 0 || lo < 0) return std::nullopt;
-            out.push_back(static_cast<char>(hi * 16 + lo));
-            i += 2;
-        } else if (c == '+' && plus_is_space) {
+    const std::string_view specials = plus_is_space ? "%+" : "%";
+    for (size_t i = 0; i < s.size();) {
+        // Copy the plain run up to the next escape in one go.
+        size_t next = s.find_first_of(specials, i);
+        if (next == std::string_view::npos) next = s.size();
+        out.append(s.substr(i, next - i));
+        if (next == s.size()) break;
+        if (s[next] == '+') {
             out.push_back(' ');
-        } else {
-            out.push_back(c);
+            i = next + 1;
+            continue;
         }
+        if (next + 2 >= s.size()) return std::nullopt;
+        int hi = hex_value(s[next + 1]), lo = hex_value(s[next + 2]);
+        if (hi < 0 || lo < 0) return std::nullopt;
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i = next + 3;
     }
     return out;
 }

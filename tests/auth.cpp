@@ -101,10 +101,29 @@ LoggedIn log_in(long long telegram_id = fresh_telegram_id()) {
     return in;
 }
 
+// The guard's answer for a page load: both ways auth-verify can give it (the routed handler, and
+// the fast path nginx's subrequest takes, fed the parameters as nginx sends them, REQUEST_URI
+// twice) must agree; the routed Response is returned.
 Response verify_with(const std::string& cookie, const std::string& original_uri = "/hub/") {
     Pairs headers = {{"x-original-uri", original_uri}};
     if (!cookie.empty()) headers.emplace_back("cookie", cookie);
-    return auth_verify::handle(make_request("GET", "/api/webapp/auth/verify", {}, headers));
+    Response routed = auth_verify::handle(make_request("GET", "/api/webapp/auth/verify", {}, headers));
+    std::vector<std::string> params = {"REQUEST_METHOD=GET", "REQUEST_URI=/hub/", "HTTP_X_ORIGINAL_URI=" + original_uri,
+                                       "REQUEST_URI=/api/webapp/auth/verify"};
+    if (!cookie.empty()) params.push_back("HTTP_COOKIE=theme=dark; " + cookie);
+    std::vector<char*> envp;
+    for (auto& p : params) envp.push_back(p.data());
+    envp.push_back(nullptr);
+    auto raw = auth_verify::handle_subrequest(envp.data());
+    BOOST_TEST_REQUIRE(raw.has_value());
+    BOOST_TEST(raw->rfind("Status: " + std::to_string(routed.status) + " ", 0) == 0u, *raw);
+    BOOST_TEST(raw->find("\r\n\r\n") == raw->size() - 4);  // no body
+    for (const char* h : {"X-User-Id", "X-User-Role", "X-User-Tier", "X-Login-Redirect"}) {
+        auto value = routed.header(h);
+        BOOST_TEST((raw->find("\r\n" + std::string(h) + ": " + value.value_or("") + "\r\n") != std::string::npos) ==
+                       value.has_value(), h << " in " << *raw);
+    }
+    return routed;
 }
 
 }  // namespace
@@ -335,6 +354,22 @@ BOOST_AUTO_TEST_CASE(guard_refuses_bad_cookies_with_the_login_location) {
         BOOST_TEST(*r.header("X-Login-Redirect") == "/auth/?redirect=%2Fhub%2Fx%3Fy%3D1");
     }
     BOOST_TEST(*verify_with("", "//evil.example").header("X-Login-Redirect") == "/auth/?redirect=%2Fhub%2F");
+}
+
+BOOST_AUTO_TEST_CASE(only_nginx_subrequests_take_the_fast_path) {
+    // A direct call (no X-Original-URI), another method or path: the routed handler answers,
+    // with the JSON error body an API call expects.
+    for (std::vector<std::string> params : {std::vector<std::string>{"REQUEST_METHOD=GET", "REQUEST_URI=/api/webapp/auth/verify"},
+                                            {"REQUEST_METHOD=POST", "REQUEST_URI=/api/webapp/auth/verify", "HTTP_X_ORIGINAL_URI=/hub/"},
+                                            {"REQUEST_METHOD=GET", "REQUEST_URI=/api/webapp/auth/verify/x", "HTTP_X_ORIGINAL_URI=/"}}) {
+        std::vector<char*> envp;
+        for (auto& p : params) envp.push_back(p.data());
+        envp.push_back(nullptr);
+        BOOST_TEST(!auth_verify::handle_subrequest(envp.data()).has_value());
+    }
+    auto direct = auth_verify::handle(make_request("GET", "/api/webapp/auth/verify"));
+    BOOST_TEST(direct.status == 401);
+    BOOST_TEST(body_json(direct)["error"]["code"] == "unauthenticated");
 }
 
 BOOST_AUTO_TEST_CASE(expired_session_is_refused) {

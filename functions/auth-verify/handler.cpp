@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "cookies.hpp"
 #include "log.hpp"
 #include "redirect.hpp"
 #include "redis.hpp"
@@ -14,6 +15,8 @@ using namespace pnptv;
 
 namespace {
 
+constexpr std::string_view verify_path = "/api/webapp/auth/verify";
+
 // Redis down means every guarded page load fails: say so once per burst, not per request.
 void note_redis_down() {
     using clock = std::chrono::steady_clock;
@@ -25,23 +28,34 @@ void note_redis_down() {
     }
 }
 
-// Where the 401 handler in nginx sends the browser: stock nginx can't URL-encode a variable, so
-// the encoded original URI travels back in a header (auth_request_set reads it).
-std::string login_location(const Request& request) {
-    std::string target = safe_redirect_target(request.header("x-original-uri").value_or(""));
-    return "/auth/?redirect=" + percent_encode(target);
-}
-
-Response verify(const Request& request, const PathParams&) {
-    std::optional<Identity> id;
+// Who the session cookie belongs to; nullopt for no session, a banned or unknown user, or Redis
+// down (fail closed).
+std::optional<Identity> guard(std::optional<std::string_view> cookie_value) {
+    if (!cookie_value) return std::nullopt;
     try {
-        id = identify(request);
+        return identify_cookie(*cookie_value);
     } catch (const RedisUnavailable&) {
         note_redis_down();
+        return std::nullopt;
     }
+}
+
+// Where the 401 handler in nginx sends the browser: stock nginx can't URL-encode a variable, so
+// the encoded original URI travels back in a header (auth_request_set reads it).
+std::string login_location(std::string_view original_uri) {
+    return "/auth/?redirect=" + percent_encode(safe_redirect_target(original_uri));
+}
+
+// The routed handler: direct calls, and anything the fast path leaves alone.
+Response verify(const Request& request, const PathParams&) {
+    std::optional<Identity> id = guard(request.cookie(session_cookie_name));
     if (!id) {
-        Response r = error_response(HttpError(401, "unauthenticated", "Log in to continue."));
-        r.headers.emplace_back("X-Login-Redirect", login_location(request));
+        // Through auth_request (nginx sets X-Original-URI) only the status and the redirect
+        // header are read: no body. A direct call gets the JSON error like any API.
+        auto original = request.header("x-original-uri");
+        Response r = original ? Response{401, {}, {}, {}}
+                              : error_response(HttpError(401, "unauthenticated", "Log in to continue."));
+        r.headers.emplace_back("X-Login-Redirect", login_location(original.value_or("")));
         return r;
     }
     Response r;
@@ -50,16 +64,34 @@ Response verify(const Request& request, const PathParams&) {
     return r;
 }
 
+// nginx's auth_request subrequest (a GET of the verify path with X-Original-URI): the same
+// checks as verify(), answered straight from the parameters with no body, no request log and
+// no Request/Response objects — this runs on every guarded page load.
+std::optional<std::string> verify_subrequest(char** params) {
+    auto original = find_param(params, "HTTP_X_ORIGINAL_URI");
+    if (!original || find_param(params, "REQUEST_METHOD") != "GET" || find_param(params, "REQUEST_URI") != verify_path)
+        return std::nullopt;
+    std::optional<std::string_view> cookie;
+    if (auto header = find_param(params, "HTTP_COOKIE")) cookie = find_cookie(*header, session_cookie_name);
+    std::optional<Identity> id = guard(cookie);
+    if (!id)
+        return "Status: 401 Unauthorized\r\nX-Login-Redirect: " + login_location(*original) + "\r\nContent-Length: 0\r\n\r\n";
+    return "Status: 200 OK\r\nX-User-Id: " + std::to_string(id->user_id) + "\r\nX-User-Role: " + id->role +
+           "\r\nX-User-Tier: " + id->tier + "\r\nContent-Length: 0\r\n\r\n";
+}
+
 const Router routes({
-    {"GET", "/api/webapp/auth/verify", verify, 0},
+    {"GET", std::string(verify_path), verify, 0},
 });
 
 }  // namespace
 
 Response handle(const Request& request) { return routes.dispatch(request); }
 
+std::optional<std::string> handle_subrequest(char** params) { return verify_subrequest(params); }
+
 const Function& function() {
-    static const Function f{"auth-verify", routes, {"REDIS_URL", "SESSION_SECRETS"}};
+    static const Function f{"auth-verify", routes, {"REDIS_URL", "SESSION_SECRETS"}, verify_subrequest};
     return f;
 }
 

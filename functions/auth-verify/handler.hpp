@@ -8,6 +8,8 @@
 namespace auth_verify {
 
 pnptv::Response handle(const pnptv::Request& request);
+// The auth_request subrequest's fast path (runtime.hpp FastPath), exposed for tests.
+std::optional<std::string> handle_subrequest(char** params);
 const pnptv::Function& function();
 
 }  // namespace auth_verify
