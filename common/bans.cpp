@@ -26,7 +26,7 @@ BanOutcome set_ban(long long user_id, bool banned, const std::string& reason, st
         if (banned && !reason.empty()) audit["reason"] = reason;
         db().exec("INSERT INTO audit_log (actor_user_id, action, subject_type, subject_id, details) "
                   "VALUES ($1, $2, 'user', $3, $4::jsonb)",
-                  {actor_user_id, banned ? "user.ban" : "user.unban", std::to_string(user_id), audit.dump()});
+                  {actor_user_id, banned ? "user.ban" : "user.unban", std::to_string(user_id), jsonb_text(audit)});
     });
     if (!out.changed) return out;
     project_users_now({user_id});

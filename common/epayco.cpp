@@ -130,12 +130,19 @@ std::string epayco_validation_url(std::string_view api_base, std::string_view re
 }
 
 EpaycoValidation epayco_validation_from(long http_status, const std::string& body) {
+    // Only two answers are answers: 200 with {"success":true,"data":{…}} (found), and ePayco
+    // saying it doesn't know the reference (404, or 200 with "success": false). Anything else —
+    // no answer, 5xx, 429, another 4xx (a proxy, an auth problem), a body that isn't ePayco's
+    // JSON — is no answer at all and is asked again later.
     EpaycoValidation out;
-    if (http_status == 0 || http_status == 429 || http_status >= 500) return out;
-    out.reachable = true;
+    if (http_status == 404) {
+        out.reachable = true;
+        return out;
+    }
     Json answer = Json::parse(body, nullptr, false);
-    if (http_status == 200 && answer.is_object() && answer.value("success", false) && answer.contains("data") &&
-        answer["data"].is_object()) {
+    if (http_status != 200 || !answer.is_object() || !answer.contains("success") || !answer["success"].is_boolean()) return out;
+    out.reachable = true;
+    if (answer["success"].get<bool>() && answer.contains("data") && answer["data"].is_object()) {
         out.found = true;
         out.transaction = epayco_transaction_from(answer["data"]);
     }

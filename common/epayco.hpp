@@ -61,7 +61,7 @@ std::optional<std::string> find_invoice_token(std::string_view decorated);
 // GET <EPAYCO_API_BASE>/validation/v1/reference/<ref>, and how to read its answer.
 std::string epayco_validation_url(std::string_view api_base, std::string_view ref_payco);
 struct EpaycoValidation {
-    bool reachable = false;  // false: ask again later (no answer, 5xx, 429)
+    bool reachable = false;  // false: ask again later (no answer, 5xx, 429, any other refusal)
     bool found = false;
     EpaycoTransaction transaction;
 };

@@ -12,12 +12,12 @@ constexpr const char* insert_sql =
 }
 
 void enqueue_telegram(long long user_id, const Json& method_call, const std::optional<std::string>& dedupe_key) {
-    db().exec(insert_sql, {"telegram", user_id, method_call.dump(-1, ' ', false, Json::error_handler_t::replace), dedupe_key});
+    db().exec(insert_sql, {"telegram", user_id, jsonb_text(method_call), dedupe_key});
 }
 
 void enqueue_email(long long user_id, const Email& email, const std::optional<std::string>& dedupe_key) {
     Json payload = {{"to", email.to}, {"subject", email.subject}, {"text", email.text}, {"html", email.html}};
-    db().exec(insert_sql, {"email", user_id, payload.dump(-1, ' ', false, Json::error_handler_t::replace), dedupe_key});
+    db().exec(insert_sql, {"email", user_id, jsonb_text(payload), dedupe_key});
 }
 
 int prune_delivered_outbox(int retention_days) {

@@ -24,11 +24,13 @@ const std::string record_by_id_sql = std::string(record_sql) + " WHERE p.id = $1
 const std::string record_by_invoice_sql = std::string(record_sql) + " WHERE p.invoice = $1 FOR UPDATE OF p";
 
 constexpr const char* reference_sql =
-    "SELECT source, payment_record_id, state_code, granted_subscription_id, granted_effect, granted_days, "
-    "ends_before::text AS ends_before FROM payment_references WHERE provider_ref = $1 FOR UPDATE";
+    "SELECT source, payment_record_id, state_code, granted_subscription_id, granted_days "
+    "FROM payment_references WHERE provider_ref = $1 FOR UPDATE";
+// The log keeps one row per (reference, state code), with the latest answer and what it led to.
 constexpr const char* log_answer_sql =
     "INSERT INTO payment_confirmations (provider_ref, state_code, source, raw_payload, outcome) "
-    "VALUES ($1, $2, $3, $4::jsonb, 'received') ON CONFLICT (provider_ref, state_code) DO NOTHING RETURNING id";
+    "VALUES ($1, $2, $3, $4::jsonb, 'received') ON CONFLICT (provider_ref, state_code) DO UPDATE "
+    "SET raw_payload = EXCLUDED.raw_payload, outcome = 'received', payment_record_id = NULL, received_at = now() RETURNING id";
 constexpr const char* log_outcome_sql =
     "UPDATE payment_confirmations SET outcome = $2, payment_record_id = $3 WHERE id = $1";
 constexpr const char* other_approved_sql =
@@ -41,8 +43,7 @@ constexpr const char* settle_reference_sql =
     "state_code = COALESCE($4, state_code), last_error = $5, claimed_until = NULL, checked_at = now(), attempts = 0, "
     "due_at = CASE WHEN recheck THEN now() + make_interval(secs => $6) END, recheck = false WHERE provider_ref = $1";
 constexpr const char* store_grant_sql =
-    "UPDATE payment_references SET granted_subscription_id = $2, granted_effect = $3, granted_days = $4, "
-    "ends_before = $5::timestamptz WHERE provider_ref = $1";
+    "UPDATE payment_references SET granted_subscription_id = $2, granted_days = $3 WHERE provider_ref = $1";
 constexpr const char* record_state_sql =
     "UPDATE payment_records SET state = $2, state_code = $3, "
     "approved_at = CASE WHEN $3 = 1 THEN COALESCE(approved_at, now()) ELSE approved_at END, "
@@ -121,7 +122,7 @@ struct Context {
     const EpaycoTransaction& t;
     int code;
     Record& rec;
-    Grant earlier_grant;  // what this reference granted before (for a reversal)
+    std::optional<Grant> earlier_grant;  // what this reference granted before (for a reversal)
 };
 
 void tell_user(const Context& c, const std::string& text, const std::string& dedupe) {
@@ -139,7 +140,7 @@ void tell_admins(const Context& c, const char* key, const std::string& dedupe, c
 void approve(Context& c) {
     auto earlier = db().exec(other_approved_sql, {c.rec.id, c.t.ref});
     Grant g = grant_subscription(c.rec.user_id, c.rec.plan_id, c.rec.duration_days, c.rec.id);
-    db().exec(store_grant_sql, {c.t.ref, g.subscription_id, g.effect, g.days, g.ends_before});
+    db().exec(store_grant_sql, {c.t.ref, g.subscription_id, g.days});
     if (!record_open(c.rec.state) && c.rec.state != "approved")
         log_event(LogLevel::warn, "payment_late_approval", {{"payment_id", c.rec.id}, {"was", c.rec.state}, {"ref_payco", c.t.ref}});
     db().exec(record_state_sql, {c.rec.id, "approved", 1, c.t.ref});
@@ -161,7 +162,7 @@ void approve(Context& c) {
 }
 
 void reverse(Context& c) {
-    take_back_grant(c.rec.user_id, c.earlier_grant);
+    if (c.earlier_grant) take_back_grant(c.rec.user_id, *c.earlier_grant);
     bool still_paid = db().exec(other_approved_sql, {c.rec.id, c.t.ref}).rows() > 0;
     if (!still_paid) {
         db().exec(record_state_sql, {c.rec.id, "reversed", 6, c.t.ref});
@@ -206,13 +207,12 @@ Effect effect_of(int code) {
     }
 }
 
-Grant grant_of(const PgResult& ref) {
+std::optional<Grant> grant_of(const PgResult& ref) {
+    auto subscription = ref.get_opt(0, ref.column("granted_subscription_id"));
+    if (!subscription) return std::nullopt;
     Grant g;
-    auto col = [&](const char* name) { return ref.column(name); };
-    if (auto id = ref.get_opt(0, col("granted_subscription_id"))) g.subscription_id = std::stoll(*id);
-    g.effect = ref.get(0, col("granted_effect"));
-    if (auto d = ref.get_opt(0, col("granted_days"))) g.days = std::stoi(*d);
-    g.ends_before = ref.get_opt(0, col("ends_before"));
+    g.subscription_id = std::stoll(*subscription);
+    if (auto d = ref.get_opt(0, ref.column("granted_days"))) g.days = std::stoi(*d);
     return g;
 }
 
@@ -230,19 +230,19 @@ ConfirmationOutcome apply_verified_transaction(const EpaycoTransaction& t, int r
             db().exec("INSERT INTO payment_references (provider_ref, source, due_at) VALUES ($1, 'reconciliation', NULL)", {t.ref});
             return db().exec(reference_sql, {t.ref});
         }();
-        const std::string source = ref.get(0, ref.column("source"));
-        auto logged = db().exec(log_answer_sql, {t.ref, code, source,
-                                                 epayco_audit_payload(t.fields).dump(-1, ' ', false, Json::error_handler_t::replace)});
         auto settle = [&](std::optional<long long> record, std::optional<int> applied_code) {
             std::optional<std::string> state, error;
             if (applied_code) state = epayco_state_name(*applied_code).value_or("unknown");
             if (out.outcome == "mismatch") error = ("mismatch: " + out.detail).substr(0, 500);
             db().exec(settle_reference_sql, {t.ref, record, state, applied_code, error, recheck_seconds});
         };
-        if (logged.rows() == 0) {
+        std::optional<int> from;
+        if (auto c = ref.get_opt(0, ref.column("state_code"))) from = std::stoi(*c);
+        if (from == code) {  // already applied: the reference's own state says so
             out.outcome = "replay";
             return settle(std::nullopt, std::nullopt);
         }
+        auto logged = db().exec(log_answer_sql, {t.ref, code, ref.get(0, ref.column("source")), jsonb_text(epayco_audit_payload(t.fields))});
         const long long log_id = logged.get_int(0, 0);
         auto matched = match_record(t);
         if (auto* why = std::get_if<std::string>(&matched)) {
@@ -261,8 +261,6 @@ ConfirmationOutcome apply_verified_transaction(const EpaycoTransaction& t, int r
             db().exec(log_outcome_sql, {log_id, "mismatch", std::nullopt});
             return settle(std::nullopt, std::nullopt);
         }
-        std::optional<int> from;
-        if (auto c = ref.get_opt(0, ref.column("state_code"))) from = std::stoi(*c);
         if (!reference_transition_allowed(from, code)) {
             out.outcome = "ignored_transition";
             db().exec(log_outcome_sql, {log_id, out.outcome, rec.id});

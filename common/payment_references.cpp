@@ -13,31 +13,37 @@ namespace {
 constexpr std::string_view mark_due_on_conflict = R"sql(
 ON CONFLICT (provider_ref) DO UPDATE SET
     claim_payload = COALESCE(payment_references.claim_payload, EXCLUDED.claim_payload),
-    candidate_record_id = COALESCE(payment_references.candidate_record_id, EXCLUDED.candidate_record_id),
     due_at = CASE WHEN COALESCE(payment_references.claimed_until > now(), false) THEN payment_references.due_at
                   ELSE COALESCE(payment_references.due_at,
                                 GREATEST(now(), payment_references.checked_at + make_interval(secs => $3))) END,
     recheck = COALESCE(payment_references.claimed_until > now(), false)
-WHERE payment_references.due_at IS NULL
-   OR (COALESCE(payment_references.claimed_until > now(), false) AND NOT payment_references.recheck)
-   OR (payment_references.claim_payload IS NULL AND EXCLUDED.claim_payload IS NOT NULL)
+WHERE (payment_references.due_at IS NULL
+       OR (COALESCE(payment_references.claimed_until > now(), false) AND NOT payment_references.recheck)
+       OR (payment_references.claim_payload IS NULL AND EXCLUDED.claim_payload IS NOT NULL))
 )sql";
 
 const std::string store_claim_sql =
     "INSERT INTO payment_references (provider_ref, source, claim_payload) VALUES ($1, 'webhook', $2::jsonb) " +
     std::string(mark_due_on_conflict);
 
-// At most three candidates per record: a buyer can't make us ask ePayco about any number of
-// references by editing the return URL.
+// A buyer can't make us ask ePayco about any number of references by editing the return URL:
+// at most three candidates per record and ten a day across the buyer's records, and a reference
+// already known is looked at again only for the record it is a candidate of (or bound to).
 const std::string note_candidate_sql =
     "INSERT INTO payment_references (provider_ref, source, candidate_record_id) "
-    "SELECT $1, 'return', $2::bigint WHERE (SELECT count(*) FROM payment_references WHERE candidate_record_id = $2) < 3 " +
-    std::string(mark_due_on_conflict);
+    "SELECT $1, 'return', $2::bigint "
+    " WHERE (SELECT count(*) FROM payment_references WHERE candidate_record_id = $2) < 3 "
+    "   AND (SELECT count(*) FROM payment_references r JOIN payment_records p ON p.id = r.candidate_record_id "
+    "         WHERE p.user_id = (SELECT user_id FROM payment_records WHERE id = $2) "
+    "           AND r.first_seen_at > now() - interval '1 day') < 10 " +
+    std::string(mark_due_on_conflict) +
+    " AND (payment_references.candidate_record_id = EXCLUDED.candidate_record_id "
+    "      OR payment_references.payment_record_id = EXCLUDED.candidate_record_id)";
 
 }  // namespace
 
 void store_claim(const EpaycoClaim& claim, int recheck_seconds) {
-    db().exec(store_claim_sql, {claim.ref, epayco_audit_payload(claim.fields).dump(-1, ' ', false, Json::error_handler_t::replace),
+    db().exec(store_claim_sql, {claim.ref, jsonb_text(epayco_audit_payload(claim.fields)),
                                 recheck_seconds});
 }
 
@@ -46,10 +52,12 @@ void note_candidate_reference(long long payment_record_id, std::string_view ref,
 }
 
 int schedule_rechecks(int after_minutes) {
-    return db().exec("UPDATE payment_references SET due_at = now() WHERE provider_ref IN ("
+    // Open references for 30 days; a signed claim ePayco didn't know (yet) for one day.
+    return db().exec("UPDATE payment_references SET due_at = now(), not_found = 0 WHERE provider_ref IN ("
                      "  SELECT provider_ref FROM payment_references "
-                     "   WHERE due_at IS NULL AND state IN ('pending', 'held', 'started', 'unknown') "
-                     "     AND checked_at < now() - make_interval(mins => $1) AND first_seen_at > now() - interval '30 days' "
+                     "   WHERE due_at IS NULL AND checked_at < now() - make_interval(mins => $1) "
+                     "     AND ((state IN ('pending', 'held', 'started', 'unknown') AND first_seen_at > now() - interval '30 days') "
+                     "          OR (state IS NULL AND source = 'webhook' AND first_seen_at > now() - interval '1 day')) "
                      "   ORDER BY checked_at LIMIT 500)",
                      {after_minutes})
         .affected();

@@ -32,7 +32,7 @@ struct VerifierSettings {
     long timeout_ms = 8000;        // per validation request
     int concurrency = 32;          // validation requests in flight at once
     int recheck_seconds = 30;      // the least time between two checks of one reference
-    int not_found_attempts = 5;    // ePayco not knowing a reference: give up after this many tries
+    int not_found_attempts = 5;    // ePayco not knowing a reference: given up after this many such answers
     long retry_base_seconds = 5;   // backoff while ePayco is unreachable …
     long retry_cap_seconds = 600;  // … capped here, retried for as long as it takes
 };
@@ -40,8 +40,9 @@ struct VerifierSettings {
 // Checks every due reference (up to `concurrency` at a time) until none is due, or until
 // keep_going() says stop (requests in flight are still finished). Returns how many were handled.
 int verify_due_references(const VerifierSettings& settings, const std::function<bool()>& keep_going);
-// Reconciliation: references still open (pending, held, started, unknown) that ePayco has not
-// been asked about for `after_minutes` become due. Returns how many.
+// Reconciliation: references still open (pending, held, started, unknown; for 30 days), and
+// signed claims ePayco did not know (for a day), not asked about for `after_minutes`, become
+// due. Returns how many.
 int schedule_rechecks(int after_minutes);
 // Seconds until the next reference is due (nullopt: none is waiting).
 std::optional<double> seconds_until_next_due();

@@ -22,57 +22,56 @@ UPDATE payment_references r SET claimed_until = now() + make_interval(secs => $2
 RETURNING r.provider_ref, r.attempts
 )sql";
 
-// ePayco answered (found, or sure it doesn't know it): done until something new is heard.
-constexpr const char* finish_sql =
-    "UPDATE payment_references SET claimed_until = NULL, checked_at = now(), last_error = $2, "
-    "attempts = CASE WHEN $4 THEN 0 ELSE attempts END, "
-    "due_at = CASE WHEN recheck THEN now() + make_interval(secs => $3) END, recheck = false WHERE provider_ref = $1";
-// Ask again later.
-constexpr const char* reschedule_sql =
+// ePayco answered that it doesn't know the reference: asked again with backoff a few times (it
+// may be slow to index a new one), then given up until something new is heard of it.
+constexpr const char* not_found_sql =
+    "UPDATE payment_references SET claimed_until = NULL, checked_at = now(), attempts = 0, not_found = not_found + 1, "
+    "last_error = 'ePayco does not know this reference', "
+    "due_at = CASE WHEN not_found + 1 < $2 THEN now() + make_interval(secs => $3) "
+    "              WHEN recheck THEN now() + make_interval(secs => $4) END, "
+    "recheck = false WHERE provider_ref = $1 RETURNING not_found";
+// No usable answer (ePayco unreachable, refusing, or an answer that isn't about this reference):
+// asked again after a backoff, for as long as it takes.
+constexpr const char* retry_sql =
     "UPDATE payment_references SET claimed_until = NULL, last_error = $2, due_at = now() + make_interval(secs => $3), "
-    "recheck = false, checked_at = CASE WHEN $4 THEN now() ELSE checked_at END WHERE provider_ref = $1";
+    "recheck = false WHERE provider_ref = $1";
 
-constexpr int claim_seconds = 120;
-
-void finish(const std::string& ref, const std::string& error, int recheck_seconds, bool answered_found) {
-    db().exec(finish_sql, {ref, error.empty() ? std::nullopt : std::optional<std::string>(error.substr(0, 500)),
-                           recheck_seconds, answered_found});
-}
-
-void reschedule(const std::string& ref, const std::string& error, long after_seconds, bool answered) {
-    db().exec(reschedule_sql, {ref, error.substr(0, 500), static_cast<long long>(after_seconds), answered});
+void retry(const std::string& ref, const std::string& error, long after_seconds) {
+    db().exec(retry_sql, {ref, error.substr(0, 500), static_cast<long long>(after_seconds)});
 }
 
 void record_answer(const VerifierSettings& s, const std::string& ref, int attempts, const HttpClientResponse& r) {
+    const long backoff = retry_delay_seconds(attempts, s.retry_base_seconds, s.retry_cap_seconds);
     EpaycoValidation v = epayco_validation_from(r.status, r.body);
     if (!v.reachable) {
         log_event(LogLevel::warn, "epayco_validation_unreachable", {{"ref_payco", ref}, {"status", r.status}, {"error", r.error}});
-        return reschedule(ref, "ePayco unreachable (" + (r.status ? std::to_string(r.status) : r.error) + ")",
-                          retry_delay_seconds(attempts, s.retry_base_seconds, s.retry_cap_seconds), false);
+        return retry(ref, "ePayco gave no usable answer (" + (r.status ? "HTTP " + std::to_string(r.status) : r.error) + ")", backoff);
     }
     if (!v.found) {
-        log_event(LogLevel::warn, "epayco_reference_unknown", {{"ref_payco", ref}, {"attempt", attempts}});
-        if (attempts >= s.not_found_attempts) return finish(ref, "ePayco does not know this reference", s.recheck_seconds, false);
-        return reschedule(ref, "ePayco does not know this reference yet",
-                          retry_delay_seconds(attempts, s.retry_base_seconds, s.retry_cap_seconds), true);
+        auto n = db().exec(not_found_sql, {ref, s.not_found_attempts, backoff, s.recheck_seconds});
+        log_event(LogLevel::warn, "epayco_reference_unknown", {{"ref_payco", ref}, {"times", n.rows() ? n.get_int(0, 0) : 0}});
+        return;
     }
     const EpaycoTransaction& t = v.transaction;
     if (t.ref != ref || !t.state_code) {
         log_event(LogLevel::warn, "epayco_answer_unusable", {{"ref_payco", ref}, {"answer_ref", t.ref}});
-        return finish(ref, "ePayco's answer names another reference or no state", s.recheck_seconds, true);
+        return retry(ref, "ePayco's answer names another reference or no state", backoff);
     }
     try {
         apply_verified_transaction(t, s.recheck_seconds);  // marks the reference checked in its transaction
     } catch (const PgError& e) {
         // A deadlock or serialisation failure with another writer: the answer is applied on the next try.
         log_event(LogLevel::warn, "payment_apply_failed", {{"ref_payco", ref}, {"sqlstate", e.sqlstate}, {"error", e.what()}});
-        reschedule(ref, std::string("applying failed: ") + e.what(), retry_delay_seconds(attempts, 1, 60), true);
+        retry(ref, std::string("applying failed: ") + e.what(), retry_delay_seconds(attempts, 1, 60));
     }
 }
 
 }  // namespace
 
 int verify_due_references(const VerifierSettings& s, const std::function<bool()>& keep_going) {
+    // A claim outlives one request with a margin; a verifier that died (or lost its database)
+    // mid-batch leaves its references to be taken again soon after.
+    const long long claim_seconds = s.timeout_ms / 1000 + 15;
     HttpBatch batch;
     std::unordered_map<std::string, int> attempts;
     int handled = 0;

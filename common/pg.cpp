@@ -1,5 +1,6 @@
 #include "pg.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -139,6 +140,29 @@ bool Pg::wait_for_notification(int timeout_ms) {
     }
     return drain();
 }
+
+namespace {
+Json without_nul(const Json& v) {
+    auto clean = [](std::string s) {
+        s.erase(std::remove(s.begin(), s.end(), '\0'), s.end());
+        return s;
+    };
+    if (v.is_string()) return clean(v.get<std::string>());
+    if (v.is_array()) {
+        Json out = Json::array();
+        for (const auto& e : v) out.push_back(without_nul(e));
+        return out;
+    }
+    if (v.is_object()) {
+        Json out = Json::object();
+        for (const auto& [k, e] : v.items()) out[clean(k)] = without_nul(e);
+        return out;
+    }
+    return v;
+}
+}  // namespace
+
+std::string jsonb_text(const Json& value) { return without_nul(value).dump(-1, ' ', false, Json::error_handler_t::replace); }
 
 Pg& db() {
     static Pg connection(required_setting("DATABASE_URL"));

@@ -99,6 +99,11 @@ private:
     std::vector<std::string> channels_;
 };
 
+// A JSON value as text a jsonb parameter accepts: invalid UTF-8 replaced, and NUL characters
+// (which jsonb cannot store, whatever their escaping) removed from every string and key. Every
+// JSON that reaches a jsonb column goes through this, since much of it is outside input.
+std::string jsonb_text(const Json& value);
+
 // The process's connection, from DATABASE_URL.
 Pg& db();
 

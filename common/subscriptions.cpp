@@ -10,31 +10,41 @@ namespace pnptv {
 namespace {
 
 constexpr const char* lock_user_sql = "SELECT 1 FROM users WHERE id = $1 FOR UPDATE";
-constexpr const char* active_sql =
-    "SELECT id, ends_at IS NULL AS lifetime, ends_at::text AS ends_at FROM subscriptions "
-    "WHERE user_id = $1 AND status = 'active' FOR UPDATE";
-constexpr const char* create_sql =
-    "INSERT INTO subscriptions (user_id, plan_id, payment_record_id, status, starts_at, ends_at) "
-    "VALUES ($1, $2, $3, 'active', now(), now() + make_interval(days => $4::int)) "
-    "RETURNING id, to_char(ends_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS ends_on";
-constexpr const char* extend_sql =
-    "UPDATE subscriptions SET plan_id = $2, payment_record_id = COALESCE($3, payment_record_id), reminder_sent_at = NULL, "
-    "ends_at = CASE WHEN $4::int IS NULL THEN NULL ELSE GREATEST(ends_at, now()) + make_interval(days => $4::int) END "
-    "WHERE id = $1 RETURNING id, to_char(ends_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS ends_on";
-// A subscription whose last remaining time is taken back ends now (never before it started).
-constexpr const char* shorten_sql =
-    "UPDATE subscriptions SET "
-    "  status = CASE WHEN ends_at - make_interval(days => $2::int) <= now() THEN 'revoked' ELSE status END, "
-    "  ends_at = CASE WHEN ends_at - make_interval(days => $2::int) <= now() "
-    "                 THEN GREATEST(now(), starts_at + interval '1 second') "
-    "                 ELSE ends_at - make_interval(days => $2::int) END "
-    "WHERE id = $1 AND status = 'active' AND ends_at IS NOT NULL";
-constexpr const char* end_lifetime_sql =
-    "UPDATE subscriptions SET "
-    "  status = CASE WHEN $2::timestamptz IS NULL OR $2::timestamptz <= now() THEN 'revoked' ELSE status END, "
-    "  ends_at = CASE WHEN $2::timestamptz IS NULL OR $2::timestamptz <= now() "
-    "                 THEN GREATEST(now(), starts_at + interval '1 second') ELSE $2::timestamptz END "
-    "WHERE id = $1 AND status = 'active' AND ends_at IS NULL";
+constexpr const char* active_sql = "SELECT id FROM subscriptions WHERE user_id = $1 AND status = 'active' FOR UPDATE";
+// $4 days, NULL for a lifetime.
+constexpr const char* create_sql = R"sql(
+INSERT INTO subscriptions (user_id, plan_id, payment_record_id, status, starts_at, dated_ends_at, lifetime_grants, ends_at)
+VALUES ($1, $2, $3, 'active', now(), now() + make_interval(days => $4::int), CASE WHEN $4::int IS NULL THEN 1 ELSE 0 END,
+        now() + make_interval(days => $4::int))
+RETURNING id, to_char(ends_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS ends_on
+)sql";
+constexpr const char* extend_sql = R"sql(
+UPDATE subscriptions s
+   SET plan_id = CASE WHEN d.lifetime > 0 AND $4::int IS NOT NULL THEN s.plan_id ELSE $2 END,
+       payment_record_id = COALESCE($3, s.payment_record_id), reminder_sent_at = NULL,
+       dated_ends_at = d.dated, lifetime_grants = d.lifetime,
+       ends_at = CASE WHEN d.lifetime > 0 THEN NULL ELSE d.dated END
+  FROM (SELECT CASE WHEN $4::int IS NULL THEN dated_ends_at
+                    ELSE GREATEST(COALESCE(dated_ends_at, now()), now()) + make_interval(days => $4::int) END AS dated,
+               lifetime_grants + CASE WHEN $4::int IS NULL THEN 1 ELSE 0 END AS lifetime
+          FROM subscriptions WHERE id = $1) d
+ WHERE s.id = $1
+RETURNING s.id, to_char(s.ends_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS ends_on
+)sql";
+// Removes one grant ($2 days, NULL: a lifetime); a subscription left with no time ends now
+// (never before it started).
+constexpr const char* take_back_sql = R"sql(
+UPDATE subscriptions s
+   SET dated_ends_at = d.dated, lifetime_grants = d.lifetime,
+       status = CASE WHEN d.lifetime = 0 AND (d.dated IS NULL OR d.dated <= now()) THEN 'revoked' ELSE s.status END,
+       ends_at = CASE WHEN d.lifetime > 0 THEN NULL
+                      WHEN d.dated IS NULL OR d.dated <= now() THEN GREATEST(now(), s.starts_at + interval '1 second')
+                      ELSE d.dated END
+  FROM (SELECT CASE WHEN $2::int IS NULL THEN dated_ends_at ELSE dated_ends_at - make_interval(days => $2::int) END AS dated,
+               GREATEST(lifetime_grants - CASE WHEN $2::int IS NULL THEN 1 ELSE 0 END, 0) AS lifetime
+          FROM subscriptions WHERE id = $1) d
+ WHERE s.id = $1 AND s.status = 'active'
+)sql";
 constexpr const char* sync_tier_sql =
     "UPDATE users SET tier = CASE WHEN EXISTS (SELECT 1 FROM subscriptions WHERE user_id = $1 AND status = 'active') "
     "THEN 'prime' ELSE 'free' END WHERE id = $1";
@@ -56,35 +66,19 @@ Grant grant_subscription(long long user_id, const std::string& plan_id, std::opt
                          std::optional<long long> payment_record_id) {
     db().exec(lock_user_sql, {user_id});
     auto current = db().exec(active_sql, {user_id});
+    auto granted = current.rows() == 0 ? db().exec(create_sql, {user_id, plan_id, payment_record_id, days})
+                                       : db().exec(extend_sql, {current.get_int(0, 0), plan_id, payment_record_id, days});
     Grant g;
+    g.subscription_id = granted.get_int(0, granted.column("id"));
     g.days = days;
-    if (current.rows() == 0) {
-        auto created = db().exec(create_sql, {user_id, plan_id, payment_record_id, days});
-        g.subscription_id = created.get_int(0, created.column("id"));
-        g.effect = "created";
-        g.ends_on = created.get_opt(0, created.column("ends_on"));
-    } else if (current.get_bool(0, current.column("lifetime"))) {
-        g.subscription_id = current.get_int(0, current.column("id"));
-        g.effect = "none";  // already lifetime: extending it changes nothing
-    } else {
-        g.subscription_id = current.get_int(0, current.column("id"));
-        g.effect = days ? "extended" : "made_lifetime";
-        if (!days) g.ends_before = current.get(0, current.column("ends_at"));
-        auto extended = db().exec(extend_sql, {g.subscription_id, plan_id, payment_record_id, days});
-        g.ends_on = extended.get_opt(0, extended.column("ends_on"));
-    }
+    g.ends_on = granted.get_opt(0, granted.column("ends_on"));
     sync_tier(user_id);
     return g;
 }
 
 void take_back_grant(long long user_id, const Grant& g) {
     db().exec(lock_user_sql, {user_id});
-    if (g.effect == "created" || g.effect == "extended") {
-        if (g.days) db().exec(shorten_sql, {g.subscription_id, *g.days});
-        else db().exec(end_lifetime_sql, {g.subscription_id, std::nullopt});
-    } else if (g.effect == "made_lifetime") {
-        db().exec(end_lifetime_sql, {g.subscription_id, g.ends_before});
-    }
+    db().exec(take_back_sql, {g.subscription_id, g.days});
     sync_tier(user_id);
 }
 

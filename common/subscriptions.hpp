@@ -1,12 +1,14 @@
 // subscriptions.hpp — what PRIME access a user has, and the jobs that keep it honest.
 //
 // A user has at most one active subscription (a unique index). A grant (a paid approval, or
-// an admin's) activates one or extends it by a plan's days from its current end; a lifetime
-// grant removes the end; extending a lifetime one changes nothing. Each grant is described by
-// a Grant so that taking it back (a reversal) removes exactly what it added and nothing the
-// user bought with another payment. users.tier follows the subscriptions in the same
-// transaction. Every grant locks the user's row first, so two grants for one user (two
-// payments approved at once) apply one after the other instead of racing on the index.
+// an admin's) activates one or extends it: days are added to its dated end (from now when that
+// has passed), a lifetime grant is counted. The subscription keeps the two apart —
+// dated_ends_at and lifetime_grants, with ends_at NULL while any lifetime grant holds — so taking
+// a grant back (a reversal) removes exactly what it added: days bought under a lifetime still
+// count when the lifetime is reversed, and days reversed under a lifetime are gone when it ends.
+// users.tier follows the subscriptions in the same transaction. Every grant locks the user's row
+// first, so two grants for one user (two payments approved at once) apply one after the other
+// instead of racing on the index.
 #pragma once
 
 #include <optional>
@@ -16,10 +18,8 @@ namespace pnptv {
 
 struct Grant {
     long long subscription_id = 0;
-    std::string effect;                      // created, extended, made_lifetime, none
-    std::optional<int> days;                 // nullopt: lifetime
-    std::optional<std::string> ends_before;  // the end before a made_lifetime grant (timestamptz text)
-    std::optional<std::string> ends_on;      // the end afterwards, YYYY-MM-DD; nullopt: lifetime
+    std::optional<int> days;              // nullopt: a lifetime
+    std::optional<std::string> ends_on;   // the subscription's end afterwards, YYYY-MM-DD; nullopt: none (lifetime)
 };
 
 // Inside the caller's transaction. `days` nullopt: lifetime.

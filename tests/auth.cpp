@@ -67,20 +67,37 @@ Json as_json(const Pairs& fields) {
     return j;
 }
 
-Request login_request(const Pairs& fields, const std::string& ip, const std::string& cookie = {}) {
-    Pairs headers = {{"content-type", "application/json"}};
-    if (!cookie.empty()) headers.emplace_back("cookie", cookie);
-    Request r = make_request("POST", "/api/webapp/auth/telegram", as_json(fields).dump(), headers);
-    r.remote_addr = ip;
-    return r;
-}
-
 // "connect.sid=<value>" from a Set-Cookie.
 std::string cookie_pair(const std::string& set_cookie) { return set_cookie.substr(0, set_cookie.find(';')); }
 std::string cookie_value(const std::string& set_cookie) {
     std::string pair = cookie_pair(set_cookie);
     return pair.substr(pair.find('=') + 1);
 }
+
+// The state the login page asks for before showing the widget: a value and its cookie.
+std::pair<std::string, std::string> login_state() {
+    Request req = make_request("GET", "/api/webapp/auth/telegram/state");
+    req.remote_addr = fresh_ip();
+    auto r = auth::handle(req);
+    BOOST_TEST_REQUIRE(r.status == 200, r.body);
+    BOOST_TEST_REQUIRE(r.set_cookies.size() == 1u);
+    BOOST_TEST(r.set_cookies[0].find("__Host-pnptv_login_state=") == 0u);  // https: no subdomain can plant it
+    BOOST_TEST(r.set_cookies[0].find("; Path=/;") != std::string::npos);
+    BOOST_TEST(r.set_cookies[0].find("; Secure") != std::string::npos);
+    BOOST_TEST(r.set_cookies[0].find("; HttpOnly") != std::string::npos);
+    BOOST_TEST(r.set_cookies[0].find("; SameSite=Lax") != std::string::npos);
+    return {body_json(r)["state"].get<std::string>(), cookie_pair(r.set_cookies[0])};
+}
+
+// A widget login as the page makes it: the state it asked for first, then the signed fields.
+Request login_request(const Pairs& fields, const std::string& ip, const std::string& cookie = {}) {
+    auto [state, state_cookie] = login_state();
+    Pairs headers = {{"content-type", "application/json"}, {"cookie", state_cookie + (cookie.empty() ? "" : "; " + cookie)}};
+    Request r = make_request("POST", "/api/webapp/auth/telegram?state=" + state, as_json(fields).dump(), headers);
+    r.remote_addr = ip;
+    return r;
+}
+
 
 struct LoggedIn {
     long long telegram_id;
@@ -92,7 +109,7 @@ struct LoggedIn {
 LoggedIn log_in(long long telegram_id = fresh_telegram_id()) {
     auto r = auth::handle(login_request(signed_widget_fields(telegram_id), fresh_ip()));
     BOOST_TEST_REQUIRE(r.status == 200, r.body);
-    BOOST_TEST_REQUIRE(r.set_cookies.size() == 1u);
+    BOOST_TEST_REQUIRE(r.set_cookies.size() == 2u);  // the session, and the used state cleared
     LoggedIn in;
     in.telegram_id = telegram_id;
     in.user_id = body_json(r)["user"]["id"].get<long long>();
@@ -518,8 +535,10 @@ BOOST_AUTO_TEST_CASE(webapp_login_with_fresh_init_data) {
 
 BOOST_AUTO_TEST_CASE(bad_login_input_is_refused_and_creates_nothing) {
     long long tg = fresh_telegram_id();
+    // Each posted as the login page does, with a state of its own.
     auto post = [](const std::string& path, const std::string& body, const std::string& type = "application/json") {
-        Request r = make_request("POST", path, body, {{"content-type", type}});
+        auto [state, state_cookie] = login_state();
+        Request r = make_request("POST", path + "?state=" + state, body, {{"content-type", type}, {"cookie", state_cookie}});
         r.remote_addr = fresh_ip();
         return auth::handle(r);
     };
@@ -548,6 +567,13 @@ BOOST_AUTO_TEST_CASE(bad_login_input_is_refused_and_creates_nothing) {
         BOOST_TEST(body_json(r)["error"]["code"].is_string());
         BOOST_TEST(r.set_cookies.empty());
     }
+    // Good fields without the state this browser was given: login CSRF, refused.
+    Request no_state = make_request("POST", "/api/webapp/auth/telegram", as_json(signed_widget_fields(tg)).dump(),
+                                    {{"content-type", "application/json"}});
+    no_state.remote_addr = fresh_ip();
+    auto refused = auth::handle(no_state);
+    BOOST_TEST(refused.status == 403);
+    BOOST_TEST(body_json(refused)["error"]["code"] == "login_state_mismatch");
     BOOST_TEST(db().exec("SELECT 1 FROM users WHERE telegram_id = $1", {tg}).rows() == 0);
 }
 
@@ -570,19 +596,6 @@ BOOST_AUTO_TEST_CASE(start_redirects_to_telegram_with_the_callback) {
     BOOST_TEST(auth::handle(evil).header("Location")->find("evil") == std::string::npos);
 }
 
-// The state the login page asks for before showing the widget: a value and its cookie.
-std::pair<std::string, std::string> login_state() {
-    Request req = make_request("GET", "/api/webapp/auth/telegram/state");
-    req.remote_addr = fresh_ip();
-    auto r = auth::handle(req);
-    BOOST_TEST_REQUIRE(r.status == 200, r.body);
-    BOOST_TEST_REQUIRE(r.set_cookies.size() == 1u);
-    BOOST_TEST(r.set_cookies[0].find("; Path=/api/webapp/auth/") != std::string::npos);
-    BOOST_TEST(r.set_cookies[0].find("; HttpOnly") != std::string::npos);
-    BOOST_TEST(r.set_cookies[0].find("; SameSite=Lax") != std::string::npos);
-    return {body_json(r)["state"].get<std::string>(), cookie_pair(r.set_cookies[0])};
-}
-
 BOOST_AUTO_TEST_CASE(callback_logs_in_from_the_query_or_serves_the_fragment_page) {
     long long tg = fresh_telegram_id();
     std::string query;
@@ -596,7 +609,7 @@ BOOST_AUTO_TEST_CASE(callback_logs_in_from_the_query_or_serves_the_fragment_page
     BOOST_TEST(*r.header("Location") == "/portal/");
     BOOST_TEST_REQUIRE(r.set_cookies.size() == 2u);
     BOOST_TEST(r.set_cookies[0].find("connect.sid=s%3A") == 0u);
-    BOOST_TEST(r.set_cookies[1].find("pnptv_login_state=;") == 0u);  // used once
+    BOOST_TEST(r.set_cookies[1].find("__Host-pnptv_login_state=;") == 0u);  // used once
     for (const char* target : {"%2F%2Fevil.example", "https%3A%2F%2Fevil.example", "%2F%5Cevil", "%2F%252F%252Fevil"}) {
         Request again = make_request("GET", "/api/webapp/auth/telegram/callback?" + query + "state=" + state + "&redirect=" + target,
                                      {}, {{"cookie", state_cookie}});

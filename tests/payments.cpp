@@ -254,8 +254,7 @@ BOOST_AUTO_TEST_CASE(validation_answers_are_read_as_text) {
     BOOST_TEST(!epayco_validation_from(503, "").reachable);
     BOOST_TEST(!epayco_validation_from(429, "").reachable);
     BOOST_TEST(!epayco_validation_from(0, "").reachable);
-    BOOST_TEST(epayco_validation_from(200, "not json").reachable);
-    BOOST_TEST(!epayco_validation_from(200, "not json").found);
+    BOOST_TEST(!epayco_validation_from(200, "not json").reachable);  // not ePayco's answer: asked again
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -380,6 +379,18 @@ BOOST_AUTO_TEST_CASE(a_link_opened_again_reuses_the_open_record) {
     BOOST_TEST(records() == 3);
 }
 
+BOOST_AUTO_TEST_CASE(a_record_from_before_a_price_change_is_not_reused) {
+    Buyer b = buyer();
+    auto first = body_json(create(b, R"({"plan_id":"prime-monthly-cop"})"));
+    db().exec("UPDATE plans SET price = 45000 WHERE id = 'prime-monthly-cop'");
+    auto second = body_json(create(b, R"({"plan_id":"prime-monthly-cop"})"));
+    db().exec("UPDATE plans SET price = 40000 WHERE id = 'prime-monthly-cop'");
+    BOOST_TEST(second["invoice"] != first["invoice"]);
+    BOOST_TEST(second["params"]["amount"] == "45000.00");
+    BOOST_TEST(db().exec("SELECT amount::text FROM payment_records WHERE invoice = $1", {second["invoice"].get<std::string>()}).get(0, 0) ==
+               "45000.00");
+}
+
 BOOST_AUTO_TEST_CASE(status_of_ones_own_payment_only_and_the_return_ref_is_a_candidate) {
     Buyer b = buyer(), other = buyer();
     Record rec = pending_record(b);
@@ -405,8 +416,18 @@ BOOST_AUTO_TEST_CASE(status_of_ones_own_payment_only_and_the_return_ref_is_a_can
     epayco_holds(ref, confirmation(rec, 1, ref));
     verify();
     BOOST_TEST(record_state(rec.id) == "approved");
+    BOOST_TEST_REQUIRE(record_ref(rec.id).has_value());
     BOOST_TEST(*record_ref(rec.id) == ref);
     BOOST_TEST(tier(b.id) == "prime");
+    // Nor make us ask again about a reference that belongs to another record.
+    Buyer third = buyer();
+    Record theirs = pending_record(third);
+    const std::string their_ref = new_ref();
+    settle(confirmation(theirs, 3, their_ref));
+    allow_recheck(their_ref);
+    Record fresh = pending_record(b);
+    payment::handle(make_request("GET", "/api/payment/status/" + fresh.invoice + "?ref_payco=" + their_ref, {}, {{"cookie", b.cookie}}));
+    BOOST_TEST(db().exec("SELECT due_at IS NULL FROM payment_references WHERE provider_ref = $1", {their_ref}).get_bool(0, 0));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -578,11 +599,53 @@ BOOST_AUTO_TEST_CASE(epayco_unreachable_the_claim_waits_and_is_applied_once_it_a
     auto row = db().exec("SELECT due_at > now(), attempts, last_error FROM payment_references WHERE provider_ref = $1", {ref});
     BOOST_TEST(row.get_bool(0, 0));  // backing off
     BOOST_TEST(row.get_int(0, 1) == 1);
-    BOOST_TEST(row.get(0, 2).find("unreachable") != std::string::npos);
+    BOOST_TEST(row.get(0, 2).find("no usable answer (HTTP 503)") != std::string::npos, row.get(0, 2));
     db().exec("UPDATE payment_references SET due_at = now() WHERE provider_ref = $1", {ref});  // the backoff has passed
     verify();
     BOOST_TEST(record_state(rec.id) == "approved");
     BOOST_TEST(db().exec("SELECT attempts FROM payment_references WHERE provider_ref = $1", {ref}).get_int(0, 0) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(failed_tries_while_epayco_is_down_do_not_count_as_it_not_knowing_the_reference) {
+    Buyer b = buyer();
+    Record rec = pending_record(b);
+    const std::string ref = new_ref();
+    epayco_mode("down");
+    deliver(confirmation(rec, 1, ref));
+    for (int i = 0; i < 6; ++i) {  // many tries while ePayco is down
+        db().exec("UPDATE payment_references SET due_at = now() WHERE provider_ref = $1", {ref});
+        verify();
+    }
+    epayco_mode("ok");
+    db().exec("UPDATE payment_references SET due_at = now() WHERE provider_ref = $1", {ref});
+    verify();  // up again, but it doesn't know the reference yet
+    BOOST_TEST(db().exec("SELECT due_at IS NOT NULL FROM payment_references WHERE provider_ref = $1", {ref}).get_bool(0, 0));
+    epayco_holds(ref, confirmation(rec, 1, ref));
+    db().exec("UPDATE payment_references SET due_at = now() WHERE provider_ref = $1", {ref});
+    verify();
+    BOOST_TEST(record_state(rec.id) == "approved");
+}
+
+BOOST_AUTO_TEST_CASE(answers_that_are_not_epaycos_are_asked_again) {
+    // A proxy's 403, a 200 that isn't JSON: no answer at all, never "not found".
+    BOOST_TEST(!epayco_validation_from(403, "<html>denied</html>").reachable);
+    BOOST_TEST(!epayco_validation_from(200, "<html>maintenance</html>").reachable);
+    BOOST_TEST(!epayco_validation_from(408, "").reachable);
+    BOOST_TEST(epayco_validation_from(404, "").reachable);
+    BOOST_TEST(!epayco_validation_from(404, "").found);
+}
+
+BOOST_AUTO_TEST_CASE(a_nul_in_a_claimed_field_is_stored_without_it) {
+    Buyer b = buyer();
+    Record rec = pending_record(b);
+    const std::string ref = new_ref();
+    auto fields = with(confirmation(rec, 1, ref), "x_extra4", std::string("a\0b", 3));
+    epayco_holds(ref, fields);
+    auto r = deliver(fields);
+    BOOST_TEST(r.status == 200, r.body);
+    BOOST_TEST(db().exec("SELECT claim_payload->>'x_extra4' FROM payment_references WHERE provider_ref = $1", {ref}).get(0, 0) == "ab");
+    verify();
+    BOOST_TEST(record_state(rec.id) == "approved");
 }
 
 BOOST_AUTO_TEST_CASE(validation_answers_with_numbers_still_confirm) {
@@ -750,6 +813,53 @@ BOOST_AUTO_TEST_CASE(reversing_a_lifetime_upgrade_restores_the_dated_end) {
     settle(confirmation(only, 6, only_ref));
     BOOST_TEST(active_subscriptions(c.id) == 0);
     BOOST_TEST(tier(c.id) == "free");
+}
+
+BOOST_AUTO_TEST_CASE(days_and_lifetimes_reversed_in_any_order_leave_exactly_what_was_paid) {
+    // A month, then a lifetime; the month is charged back first, then the lifetime: nothing left.
+    Buyer a = buyer();
+    Record month = pending_record(a), life = pending_record(a, "prime-lifetime-usd");
+    const std::string month_ref = new_ref(), life_ref = new_ref();
+    settle(confirmation(month, 1, month_ref));
+    settle(confirmation(life, 1, life_ref));
+    allow_recheck(month_ref);
+    settle(confirmation(month, 6, month_ref));
+    BOOST_TEST(days_left(a.id) == -2);  // the lifetime still holds
+    allow_recheck(life_ref);
+    settle(confirmation(life, 6, life_ref));
+    BOOST_TEST(active_subscriptions(a.id) == 0);
+    BOOST_TEST(tier(a.id) == "free");
+    // A lifetime, then a month bought while it held: reversing the lifetime keeps the paid month.
+    Buyer b = buyer();
+    Record life_b = pending_record(b, "prime-lifetime-usd"), month_b = pending_record(b);
+    const std::string life_b_ref = new_ref();
+    settle(confirmation(life_b, 1, life_b_ref));
+    settle(confirmation(month_b, 1, new_ref()));
+    BOOST_TEST(days_left(b.id) == -2);
+    allow_recheck(life_b_ref);
+    settle(confirmation(life_b, 6, life_b_ref));
+    BOOST_TEST(days_left(b.id) == 30);
+    BOOST_TEST(tier(b.id) == "prime");
+}
+
+BOOST_AUTO_TEST_CASE(an_approval_recorded_before_the_verifier_existed_can_still_be_reversed) {
+    // As db/deploy/payment_references.sql carries an earlier approval over: bound, approved, with
+    // the grant its plan gave.
+    Buyer b = buyer();
+    Record rec = pending_record(b);
+    const std::string ref = new_ref();
+    long long sub = -1;
+    db().transaction([&] { sub = grant_subscription(b.id, "prime-monthly-usd", 30, rec.id).subscription_id; });
+    db().exec("UPDATE payment_records SET state = 'approved', state_code = 1, provider_ref = $2 WHERE id = $1", {rec.id, ref});
+    db().exec("INSERT INTO payment_references (provider_ref, source, payment_record_id, state, state_code, granted_subscription_id, "
+              "granted_days, due_at, checked_at) VALUES ($1, 'reconciliation', $2, 'approved', 1, $3, 30, NULL, now() - interval '1 hour')",
+              {ref, rec.id, sub});
+    // … and a row the earlier code logged for it, which decides nothing now.
+    db().exec("INSERT INTO payment_confirmations (provider_ref, state_code, raw_payload, outcome) VALUES ($1, 6, '{}', 'unmatched')", {ref});
+    settle(confirmation(rec, 6, ref));
+    BOOST_TEST(record_state(rec.id) == "reversed");
+    BOOST_TEST(active_subscriptions(b.id) == 0);
+    BOOST_TEST(confirmation_outcome(ref, 6) == "applied:" + std::to_string(rec.id));
 }
 
 BOOST_AUTO_TEST_CASE(two_first_approvals_for_one_user_at_once_both_apply) {

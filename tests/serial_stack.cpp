@@ -197,7 +197,13 @@ std::string log_in_through_nginx(const Stack& stack, long long telegram_id) {
     pnptv::Pairs f = {{"id", std::to_string(telegram_id)}, {"first_name", "Nginx"}, {"auth_date", std::to_string(std::time(nullptr))}};
     std::string hash = pnptv::to_hex(pnptv::hmac_sha256(pnptv::sha256(token), pnptv::data_check_string(f)));
     pnptv::Json body = {{"id", telegram_id}, {"first_name", "Nginx"}, {"auth_date", std::stoll(f[2].second)}, {"hash", hash}};
-    auto r = testing::http("POST", stack.url("/api/webapp/auth/telegram"), body.dump(), {"Content-Type: application/json"});
+    auto state = testing::http("GET", stack.url("/api/webapp/auth/telegram/state"));
+    BOOST_TEST_REQUIRE(state.status == 200, state.body);
+    std::string state_cookie = state.header("set-cookie").value_or("");
+    state_cookie = state_cookie.substr(0, state_cookie.find(';'));
+    std::string value = testing::body_json({200, {}, {}, state.body})["state"];
+    auto r = testing::http("POST", stack.url("/api/webapp/auth/telegram?state=" + value), body.dump(),
+                           {"Content-Type: application/json", "Cookie: " + state_cookie});
     BOOST_TEST_REQUIRE(r.status == 200, r.body);
     std::string c = r.header("set-cookie").value_or("");
     return c.substr(0, c.find(';'));

@@ -25,11 +25,11 @@ namespace {
 
 constexpr long long requests_per_minute = 100;
 constexpr size_t login_body_cap = 8 * 1024;
-// Binds a login that returns through a URL (the widget's data-auth-url, the OAuth redirect) to
-// the browser that started it: without it, anyone could send a victim's browser to the callback
-// with the attacker's own signed fields and log the victim in as the attacker (login CSRF).
-constexpr std::string_view login_state_cookie = "pnptv_login_state";
-constexpr std::string_view login_state_path = "/api/webapp/auth/";
+// Binds every widget login (the JavaScript callback, the widget's data-auth-url, the OAuth
+// redirect's fragment) to the browser that started it: without it, anyone could send a victim's
+// browser to the callback — or to the fragment page, which posts from our own origin — with the
+// attacker's own signed fields and log the victim in as the attacker (login CSRF). Over https the
+// cookie has the __Host- prefix, so no sibling subdomain can plant one.
 constexpr long long login_state_minutes = 10;
 
 // Saves what Telegram told us; the saved language wins over Telegram's on later logins.
@@ -139,14 +139,19 @@ Response login_answer(LoggedIn in, const std::string& redirect) {
 CookieOptions login_state_options() {
     CookieOptions o;
     o.secure = setting_bool("COOKIE_SECURE", true);
-    o.path = std::string(login_state_path);
     return o;
+}
+
+std::string_view login_state_cookie() { return setting_bool("COOKIE_SECURE", true) ? "__Host-pnptv_login_state" : "pnptv_login_state"; }
+
+std::string clear_login_state() {
+    return build_set_cookie(login_state_cookie(), "", std::chrono::system_clock::time_point{}, login_state_options());
 }
 
 // A fresh state value, set as a cookie on `response`; the caller puts it in the return URL.
 std::string issue_login_state(Response& response) {
     std::string state = random_token(16);
-    response.set_cookies.push_back(build_set_cookie(login_state_cookie, state,
+    response.set_cookies.push_back(build_set_cookie(login_state_cookie(), state,
                                                     std::chrono::system_clock::now() + std::chrono::minutes(login_state_minutes),
                                                     login_state_options()));
     return state;
@@ -154,7 +159,7 @@ std::string issue_login_state(Response& response) {
 
 void require_login_state(const Request& request) {
     std::string sent = find_value(request.query, "state").value_or("");
-    std::string kept = request.cookie(login_state_cookie).value_or("");
+    std::string kept = request.cookie(login_state_cookie()).value_or("");
     if (sent.empty() || kept.empty() || !constant_time_equal(sent, kept)) {
         log_event(LogLevel::warn, "login_failed", {{"remote", request.remote_addr}, {"via", "widget_redirect"}, {"reason", "state mismatch"}});
         throw HttpError(403, "login_state_mismatch", "This login was not started in this browser. Start again from the login page.");
@@ -211,8 +216,11 @@ constexpr std::string_view fragment_page = R"html(<!doctype html>
     while (b64.length % 4) b64 += '=';
     fields = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(b64), c => c.charCodeAt(0))));
   } catch (e) { return fail('The login from Telegram could not be read.'); }
-  const redirect = new URLSearchParams(location.search).get('redirect') || '/hub/';
-  const res = await fetch('/api/webapp/auth/telegram?redirect=' + encodeURIComponent(redirect), {
+  const query = new URLSearchParams(location.search);
+  const redirect = query.get('redirect') || '/hub/';
+  const state = query.get('state') || '';
+  const res = await fetch('/api/webapp/auth/telegram?redirect=' + encodeURIComponent(redirect) +
+                          '&state=' + encodeURIComponent(state), {
     method: 'POST', headers: {'Content-Type': 'application/json'}, credentials: 'same-origin',
     body: JSON.stringify(fields)});
   const answer = await res.json().catch(() => ({}));
@@ -238,7 +246,7 @@ Response callback(const Request& request, const PathParams&) {
     LoggedIn in = complete_login(request, result.user, "widget_redirect");
     Response r = Response::redirect(redirect_param(request));
     r.set_cookies.push_back(std::move(in.set_cookie));
-    r.set_cookies.push_back(build_set_cookie(login_state_cookie, "", std::chrono::system_clock::time_point{}, login_state_options()));
+    r.set_cookies.push_back(clear_login_state());
     return r;
 }
 
@@ -248,8 +256,11 @@ Response login_widget_json(const Request& request, const PathParams&) {
     auto fields = login_fields_from_json(body);
     if (!fields)
         throw HttpError(400, "invalid_login_fields", "Login fields must be strings or whole numbers.");
+    require_login_state(request);
     TelegramAuth result = check_widget_fields(request, *fields, "widget");
-    return login_answer(complete_login(request, result.user, "widget"), redirect_param(request));
+    Response r = login_answer(complete_login(request, result.user, "widget"), redirect_param(request));
+    r.set_cookies.push_back(clear_login_state());
+    return r;
 }
 
 // POST /api/webapp/auth/webapp — {"initData": "<Telegram.WebApp.initData>"} from the Mini App.

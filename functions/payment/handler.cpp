@@ -9,6 +9,7 @@
 #include "payment_link.hpp"
 #include "payment_references.hpp"
 #include "pg.hpp"
+#include "rate_limit.hpp"
 #include "rbac.hpp"
 #include "text.hpp"
 
@@ -42,10 +43,12 @@ Response plans(const Request&, const PathParams&) {
 
 // A checkout opened again (a link preview, a refresh, a second click) reuses the user's open
 // record for that plan while it is young and ePayco has told us nothing about it.
+// (At today's price: a record made before a price change is left alone.)
 constexpr const char* reusable_record_sql = R"sql(
 SELECT p.id, p.invoice, p.provider_session_id, p.created_at > now() - interval '15 minutes' AS session_fresh
-  FROM payment_records p
+  FROM payment_records p JOIN plans pl ON pl.id = p.plan_id
  WHERE p.user_id = $1 AND p.plan_id = $2 AND p.state = 'pending' AND p.provider_ref IS NULL
+   AND p.amount = pl.price AND p.currency = pl.currency
    AND p.created_at > now() - make_interval(mins => $3)
    AND NOT EXISTS (SELECT 1 FROM payment_references r WHERE r.payment_record_id = p.id OR r.candidate_record_id = p.id)
  ORDER BY p.id DESC LIMIT 1
@@ -61,6 +64,8 @@ struct OpenRecord {
 // Checks the buyer and the plan and finds or writes the pending record, with the user's row
 // locked so two requests at once agree on one record. The amount is ours, from the plan.
 OpenRecord open_record(long long user_id, const std::string& plan_id) {
+    // Each checkout may cost a session at ePayco and a record here: a person needs a few an hour.
+    enforce_rate_limit("checkout", std::to_string(user_id), 30, 3600);
     OpenRecord rec;
     db().transaction([&] {
         auto user = db().exec("SELECT banned_at IS NOT NULL AS banned, age_verified_at IS NOT NULL AS adult, language "
@@ -183,6 +188,7 @@ Response checkout_link(const Request& request, const PathParams&) {
 // GET /api/payment/status/<invoice> — the caller's own payment; someone else's is a 404.
 Response status(const Request& request, const PathParams& params) {
     Identity id = require_session(request);
+    enforce_rate_limit("payment_status", std::to_string(id.user_id), 120, 60);  // the result page polls it
     const std::string invoice = *find_value(params, "invoice");
     if (invoice.size() > 64) throw HttpError(404, "not_found", "No such payment.");
     auto r = db().exec("SELECT invoice, plan_id, amount::text, currency, state, created_at, approved_at, id "
