@@ -9,6 +9,11 @@
 
 namespace pnptv {
 
+AgoraSettings AgoraSettings::read(SettingsReader& r) {
+    return {r.text("AGORA_APP_ID"), r.secret("AGORA_APP_CERTIFICATE"),
+            static_cast<uint32_t>(r.integer("AGORA_TOKEN_TTL_SECONDS", 3600, 60, 86400))};
+}
+
 namespace {
 
 void put_u16(std::string& out, uint16_t v) {

@@ -11,7 +11,16 @@
 #include <string>
 #include <string_view>
 
+#include "settings.hpp"
+
 namespace pnptv {
+
+struct AgoraSettings {
+    std::string app_id;         // AGORA_APP_ID
+    Secret certificate;         // AGORA_APP_CERTIFICATE
+    uint32_t token_ttl_seconds;  // AGORA_TOKEN_TTL_SECONDS: a token's life from issue
+    static AgoraSettings read(SettingsReader& r);
+};
 
 enum class AgoraRole { publisher, subscriber };
 

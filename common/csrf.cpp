@@ -1,6 +1,5 @@
 #include "csrf.hpp"
 
-#include "config.hpp"
 #include "log.hpp"
 #include "text.hpp"
 
@@ -36,8 +35,8 @@ bool request_from_same_origin(const Request& request, std::string_view public_ba
     return true;
 }
 
-void require_same_origin(const Request& request) {
-    if (request_from_same_origin(request, public_base_url(), setting_bool("COOKIE_SECURE", true))) return;
+void require_same_origin(const Request& request, std::string_view public_base_url, bool cookie_secure) {
+    if (request_from_same_origin(request, public_base_url, cookie_secure)) return;
     log_event(LogLevel::warn, "cross_site_request_refused",
               {{"origin", request.header("origin").value_or("")},
                {"sec_fetch_site", request.header("sec-fetch-site").value_or("")},

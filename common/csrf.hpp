@@ -17,10 +17,10 @@
 
 namespace pnptv {
 
-// The decision itself, with the settings passed in (tests call it directly).
+// The decision itself.
 bool request_from_same_origin(const Request& request, std::string_view public_base_url, bool cookie_secure);
 
 // Throws HttpError 403 "cross_site_request" for a state-changing request from another site.
-void require_same_origin(const Request& request);
+void require_same_origin(const Request& request, std::string_view public_base_url, bool cookie_secure);
 
 }  // namespace pnptv

@@ -46,8 +46,21 @@ EpaycoClaim parse_epayco_claim(const Pairs& fields) {
     return c;
 }
 
-bool epayco_claim_authentic(const EpaycoClaim& c, std::string_view cust_id, std::string_view p_key) {
-    const std::string expected = epayco_signature(cust_id, p_key, c.ref, c.transaction_id, c.amount, c.currency);
+EpaycoMerchant EpaycoMerchant::read(SettingsReader& r) { return {r.text("EPAYCO_CUST_ID"), r.secret("EPAYCO_P_KEY")}; }
+
+EpaycoCheckoutSettings EpaycoCheckoutSettings::read(SettingsReader& r) {
+    EpaycoCheckoutSettings s;
+    s.public_key = r.text("EPAYCO_PUBLIC_KEY");
+    s.private_key = r.optional_secret("EPAYCO_PRIVATE_KEY");
+    s.apify_base = r.url("EPAYCO_APIFY_BASE", "https://apify.epayco.co");
+    s.test = r.flag("EPAYCO_TEST", false);
+    s.timeout_ms = r.integer("EPAYCO_TIMEOUT_MS", 8000, 100, 120000);
+    return s;
+}
+
+bool epayco_claim_authentic(const EpaycoClaim& c, const EpaycoMerchant& merchant) {
+    const std::string& cust_id = merchant.cust_id;
+    const std::string expected = epayco_signature(cust_id, merchant.p_key.reveal(), c.ref, c.transaction_id, c.amount, c.currency);
     // Both comparisons always run: the answer's timing says nothing about which one failed.
     bool signature_ok = constant_time_equal(expected, to_lower(c.signature));
     bool merchant_ok = constant_time_equal(c.merchant, cust_id);

@@ -14,8 +14,26 @@
 #include <string_view>
 
 #include "http.hpp"
+#include "settings.hpp"
 
 namespace pnptv {
+
+// The merchant's identity: from configuration only, never from a request.
+struct EpaycoMerchant {
+    std::string cust_id;  // EPAYCO_CUST_ID
+    Secret p_key;         // EPAYCO_P_KEY
+    static EpaycoMerchant read(SettingsReader& r);
+};
+
+// Starting a checkout: classic (public key) or Checkout v2 sessions (with the private key).
+struct EpaycoCheckoutSettings {
+    std::string public_key;               // EPAYCO_PUBLIC_KEY
+    std::optional<Secret> private_key;    // EPAYCO_PRIVATE_KEY: when set, server-created v2 sessions
+    std::string apify_base;               // EPAYCO_APIFY_BASE
+    bool test = false;                    // EPAYCO_TEST
+    long timeout_ms = 8000;               // EPAYCO_TIMEOUT_MS
+    static EpaycoCheckoutSettings read(SettingsReader& r);
+};
 
 // hex(SHA-256(cust_id ^ p_key ^ ref_payco ^ transaction_id ^ amount ^ currency)), fields as received.
 std::string epayco_signature(std::string_view cust_id, std::string_view p_key, std::string_view ref_payco,
@@ -30,7 +48,7 @@ struct EpaycoClaim {
 // Throws HttpError 400 naming the first missing or malformed field.
 EpaycoClaim parse_epayco_claim(const Pairs& fields);
 // Signature and merchant both match the configured merchant (constant time).
-bool epayco_claim_authentic(const EpaycoClaim& claim, std::string_view cust_id, std::string_view p_key);
+bool epayco_claim_authentic(const EpaycoClaim& claim, const EpaycoMerchant& merchant);
 
 // The accounting copy of what was received: every field but the customer's name and e-mail.
 Json epayco_audit_payload(const Pairs& fields);
@@ -69,6 +87,6 @@ EpaycoValidation epayco_validation_from(long http_status, const std::string& bod
 
 // Checkout v2: a server-created session (the amount can't be changed in the browser).
 // nullopt when ePayco can't be reached or refuses.
-std::optional<std::string> epayco_create_checkout_session(const Json& session_fields);
+std::optional<std::string> epayco_create_checkout_session(const EpaycoCheckoutSettings& s, const Json& session_fields);
 
 }  // namespace pnptv

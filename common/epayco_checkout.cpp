@@ -1,6 +1,5 @@
 // Checkout v2 sessions (epayco.hpp), apart from the wire formats: only the payment function
 // creates them, and only it should link the HTTP client for it.
-#include "config.hpp"
 #include "crypto.hpp"
 #include "epayco.hpp"
 #include "http_client.hpp"
@@ -9,15 +8,15 @@
 
 namespace pnptv {
 
-std::optional<std::string> epayco_create_checkout_session(const Json& fields) {
-    const std::string base = url_setting("EPAYCO_APIFY_BASE", "https://apify.epayco.co");
-    const long timeout = setting_int("EPAYCO_TIMEOUT_MS", 8000);
+std::optional<std::string> epayco_create_checkout_session(const EpaycoCheckoutSettings& s, const Json& fields) {
+    const std::string& base = s.apify_base;
+    const long timeout = s.timeout_ms;
     // The login token is cached (for at most 14 minutes) in Redis, shared by every worker.
     std::string token;
     auto cached = redis().command({"GET", "epayco:apify:token"});
     if (cached.is_string()) token = cached.str();
     if (token.empty()) {
-        std::string basic = base64_encode(required_setting("EPAYCO_PUBLIC_KEY") + ":" + required_setting("EPAYCO_PRIVATE_KEY"));
+        std::string basic = base64_encode(s.public_key + ":" + (s.private_key ? s.private_key->reveal() : std::string()));
         auto login = http_call("POST", base + "/login", "{}", {"Content-Type: application/json", "Authorization: Basic " + basic}, timeout);
         Json j = Json::parse(login.body, nullptr, false);
         if (login.status != 200 || !j.is_object() || !j.contains("token") || !j["token"].is_string()) {

@@ -67,6 +67,14 @@ Response error_response(const HttpError& e) {
     return r;
 }
 
+Json parse_json_object(const Request& request) {
+    if (request.media_type() != "application/json") throw HttpError(415, "unsupported_media_type", "Send application/json.");
+    Json body = Json::parse(request.body, nullptr, false);
+    if (body.is_discarded()) throw HttpError(400, "invalid_json", "The body is not valid JSON.");
+    if (!body.is_object()) throw HttpError(400, "invalid_json", "The body must be a JSON object.");
+    return body;
+}
+
 const char* reason_phrase(int status) {
     switch (status) {
         case 200: return "OK";

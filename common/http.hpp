@@ -67,6 +67,10 @@ struct HttpError : std::runtime_error {
 
 Response error_response(const HttpError& e);
 
+// The one way a JSON request body is read: 415 unless it is application/json, 400 unless it is a
+// JSON object.
+Json parse_json_object(const Request& request);
+
 const char* reason_phrase(int status);
 
 }  // namespace pnptv

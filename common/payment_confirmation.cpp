@@ -94,8 +94,9 @@ std::variant<Record, std::string> match_record(const EpaycoTransaction& t) {
     if (!is_decimal(t.amount)) return std::string("amount is not a decimal");
     std::optional<Record> rec;
     if (!t.extra1.empty() || !t.extra2.empty() || !t.extra3.empty()) {
-        if (t.extra3.empty() || t.extra3.size() > 18 || !only_chars(t.extra3, "0123456789")) return std::string("extra3 names no record");
-        rec = load_record(record_by_id_sql, PgParam(t.extra3), t.amount);
+        auto record_id = parse_id(t.extra3);
+        if (!record_id) return std::string("extra3 names no record");
+        rec = load_record(record_by_id_sql, PgParam(*record_id), t.amount);
         if (!rec) return std::string("extra3 names no record");
         if (t.extra1 != std::to_string(rec->user_id) || t.extra2 != rec->plan_id) return std::string("extras disagree with the record");
     } else if (auto invoice = find_invoice_token(t.invoice)) {

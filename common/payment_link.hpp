@@ -7,13 +7,25 @@
 #include <string>
 #include <string_view>
 
+#include "settings.hpp"
+
 namespace pnptv {
 
+// The path the payment function serves the link on.
+inline constexpr std::string_view checkout_link_path = "/api/payment/checkout";
 // How long a link is valid; a checkout opened again within it reuses the same open record.
 inline constexpr long long payment_link_minutes = 30;
 
-std::string payment_link_signature(long long user_id, std::string_view plan_id, long long expires);
-std::string payment_link(long long user_id, std::string_view plan_id, long long expires);  // absolute URL
-bool payment_link_valid(long long user_id, std::string_view plan_id, long long expires, std::string_view signature);
+struct PaymentLinkSettings {
+    Secret secret;                // PAYMENT_LINK_SECRET
+    std::string public_base_url;  // PUBLIC_BASE_URL
+    static PaymentLinkSettings read(SettingsReader& r);
+};
+
+std::string payment_link_signature(const Secret& secret, long long user_id, std::string_view plan_id, long long expires);
+// The absolute URL.
+std::string payment_link(const PaymentLinkSettings& s, long long user_id, std::string_view plan_id, long long expires);
+bool payment_link_valid(const Secret& secret, long long user_id, std::string_view plan_id, long long expires,
+                        std::string_view signature);
 
 }  // namespace pnptv

@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "epayco.hpp"
+#include "settings.hpp"
 
 namespace pnptv {
 
@@ -35,6 +36,7 @@ struct VerifierSettings {
     int not_found_attempts = 5;    // ePayco not knowing a reference: given up after this many such answers
     long retry_base_seconds = 5;   // backoff while ePayco is unreachable …
     long retry_cap_seconds = 600;  // … capped here, retried for as long as it takes
+    static VerifierSettings read(SettingsReader& r);
 };
 
 // Checks every due reference (up to `concurrency` at a time) until none is due, or until

@@ -8,15 +8,11 @@
 
 #include <libpq-fe.h>
 
-#include "config.hpp"
 #include "log.hpp"
 
 namespace pnptv {
 
-PgUnavailable::PgUnavailable()
-    : HttpError(503, "database_unavailable", "The database is unavailable; try again shortly.") {
-    headers.emplace_back("Retry-After", "5");
-}
+DatabaseSettings DatabaseSettings::read(SettingsReader& r) { return {r.text("DATABASE_URL")}; }
 
 PgError::PgError(std::string message, std::string sqlstate_)
     : std::runtime_error(std::move(message)), sqlstate(std::move(sqlstate_)) {}
@@ -164,9 +160,15 @@ Json without_nul(const Json& v) {
 
 std::string jsonb_text(const Json& value) { return without_nul(value).dump(-1, ' ', false, Json::error_handler_t::replace); }
 
+namespace {
+std::optional<Pg> g_database;
+}
+
+void configure_database(const DatabaseSettings& settings) { g_database.emplace(settings.url); }
+
 Pg& db() {
-    static Pg connection(required_setting("DATABASE_URL"));
-    return connection;
+    if (!g_database) throw std::logic_error("db() before configure_database()");
+    return *g_database;
 }
 
 }  // namespace pnptv

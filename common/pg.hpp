@@ -4,8 +4,8 @@
 // Only parameterised statements exist here (PQexecParams, text format): there is no call that
 // takes SQL with values pasted in. A lost connection is detected before each statement outside
 // a transaction (a server restart leaves EOF on the socket) so the first request after a
-// restart reconnects instead of failing. Unreachable database → PgUnavailable, an HttpError
-// 503 the sender can retry; an SQL error → PgError carrying its SQLSTATE.
+// restart reconnects instead of failing. Unreachable database → PgUnavailable (storage_errors.hpp;
+// the router answers 503 so the sender retries); an SQL error → PgError carrying its SQLSTATE.
 #pragma once
 
 #include <functional>
@@ -16,14 +16,17 @@
 #include <vector>
 
 #include "http.hpp"
+#include "settings.hpp"
+#include "storage_errors.hpp"
 
 struct pg_conn;
 struct pg_result;
 
 namespace pnptv {
 
-struct PgUnavailable : HttpError {
-    PgUnavailable();
+struct DatabaseSettings {
+    std::string url;  // DATABASE_URL, a libpq connection string
+    static DatabaseSettings read(SettingsReader& r);
 };
 
 struct PgError : std::runtime_error {
@@ -104,7 +107,9 @@ private:
 // JSON that reaches a jsonb column goes through this, since much of it is outside input.
 std::string jsonb_text(const Json& value);
 
-// The process's connection, from DATABASE_URL.
+// The process's connection: configured once at start-up (the runtime does it from the
+// function's settings), opened at first use.
+void configure_database(const DatabaseSettings& settings);
 Pg& db();
 
 }  // namespace pnptv

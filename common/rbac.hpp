@@ -8,11 +8,19 @@
 
 #include "http.hpp"
 #include "session.hpp"
+#include "settings.hpp"
 
 namespace pnptv {
 
-Identity require_session(const Request& request);
-Identity require_admin(const Request& request);
-Identity require_prime(const Request& request);  // admins pass too
+// What a handler for browsers needs: the session settings and the site's own address.
+struct WebSettings {
+    SessionSettings session;
+    std::string public_base_url;  // PUBLIC_BASE_URL: links, redirects, the origin CSRF compares with
+    static WebSettings read(SettingsReader& r);
+};
+
+Identity require_session(const WebSettings& web, const Request& request);
+Identity require_admin(const WebSettings& web, const Request& request);
+Identity require_prime(const WebSettings& web, const Request& request);  // admins pass too
 
 }  // namespace pnptv

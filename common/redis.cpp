@@ -5,16 +5,10 @@
 
 #include <hiredis/hiredis.h>
 
-#include "config.hpp"
 #include "crypto.hpp"
 #include "log.hpp"
 
 namespace pnptv {
-
-RedisUnavailable::RedisUnavailable()
-    : HttpError(503, "redis_unavailable", "A required service is unavailable; try again shortly.") {
-    headers.emplace_back("Retry-After", "5");
-}
 
 RedisReply::~RedisReply() {
     if (r_) freeReplyObject(r_);
@@ -202,18 +196,25 @@ RedisReply Redis::eval(const RedisScript& script, const std::vector<std::string_
     return command(argv);
 }
 
-namespace {
-RedisEndpoint endpoint_from_settings() {
-    auto ep = parse_redis_url(required_setting("REDIS_URL"));
-    if (!ep) throw ConfigError("REDIS_URL is not redis://host:port/db or unix:///path");
-    return *ep;
+RedisSettings RedisSettings::read(SettingsReader& r) {
+    RedisSettings s;
+    const std::string url = r.text("REDIS_URL");
+    auto ep = parse_redis_url(url);
+    if (!ep && !r.describing_only()) throw ConfigError("REDIS_URL is not redis://host:port/db or unix:///path");
+    if (ep) s.endpoint = *ep;
+    s.timeout_ms = static_cast<int>(r.integer("REDIS_TIMEOUT_MS", 500, 10, 60000));
+    return s;
 }
-}  // namespace
+
+namespace {
+std::optional<Redis> g_redis;
+}
+
+void configure_redis(const RedisSettings& s) { g_redis.emplace(s.endpoint, s.timeout_ms, s.timeout_ms); }
 
 Redis& redis() {
-    static const int timeout_ms = static_cast<int>(setting_int("REDIS_TIMEOUT_MS", 500));
-    static Redis connection(endpoint_from_settings(), timeout_ms, timeout_ms);
-    return connection;
+    if (!g_redis) throw std::logic_error("redis() before configure_redis()");
+    return *g_redis;
 }
 
 }  // namespace pnptv

@@ -4,7 +4,8 @@
 // Arguments always travel as separate binary-safe strings (redisCommandArgv): no format
 // strings, so no value can change a command's shape. A connection that was dropped while idle
 // (server restart) is retried once on a fresh connection; a timeout is not retried.
-// Unreachable → RedisUnavailable (HttpError 503); callers that must fail closed catch it.
+// Unreachable → RedisUnavailable (storage_errors.hpp; 503 from the router); callers that must
+// fail closed catch it.
 #pragma once
 
 #include <optional>
@@ -13,15 +14,13 @@
 #include <vector>
 
 #include "http.hpp"
+#include "settings.hpp"
+#include "storage_errors.hpp"
 
 struct redisContext;
 struct redisReply;
 
 namespace pnptv {
-
-struct RedisUnavailable : HttpError {
-    RedisUnavailable();
-};
 
 class RedisReply {
 public:
@@ -52,6 +51,12 @@ struct RedisEndpoint {
 };
 // redis://host:port/db or unix:///path/redis.sock[?db=N]; nullopt when malformed.
 std::optional<RedisEndpoint> parse_redis_url(std::string_view url);
+
+struct RedisSettings {
+    RedisEndpoint endpoint;  // REDIS_URL
+    int timeout_ms = 500;    // REDIS_TIMEOUT_MS: bounds both the connect and every command
+    static RedisSettings read(SettingsReader& r);
+};
 
 // A Lua script and its SHA-1, computed once.
 struct RedisScript {
@@ -86,7 +91,8 @@ private:
     redisContext* ctx_ = nullptr;
 };
 
-// The process's connection, from REDIS_URL (REDIS_TIMEOUT_MS, default 500, bounds both waits).
+// The process's connection: configured once at start-up, opened at first use.
+void configure_redis(const RedisSettings& settings);
 Redis& redis();
 
 }  // namespace pnptv

@@ -2,12 +2,9 @@
 
 #include <algorithm>
 
-#include "log.hpp"
 #include "urlencoded.hpp"
 
 namespace pnptv {
-
-Router::Router(std::vector<Route> routes) : routes_(std::move(routes)) {}
 
 namespace {
 
@@ -51,14 +48,15 @@ bool match_pattern(std::string_view pattern, std::string_view path, PathParams& 
 
 }  // namespace
 
-RouteMatch Router::match(std::string_view method, std::string_view path) const {
+RouteMatch match_route(const std::vector<RouteSpec>& table, std::string_view method, std::string_view path) {
     RouteMatch result;
     std::vector<std::string> allowed;
-    for (const Route& route : routes_) {
+    for (size_t i = 0; i < table.size(); ++i) {
+        const RouteSpec& route = table[i];
         PathParams params;
         if (!match_pattern(route.pattern, path, params, result.bad_escape)) continue;
         if (route.method == method || (method == "HEAD" && route.method == "GET")) {
-            result.route = &route;
+            result.route = static_cast<int>(i);
             result.params = std::move(params);
             return result;  // Allow is only needed when nothing matched the method
         }
@@ -71,31 +69,41 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
     return result;
 }
 
-Response Router::dispatch(const Request& request) const {
+HttpError no_route_error(const RouteMatch& m, const Request& request) {
+    if (m.bad_escape) return HttpError(400, "malformed_path", "The path has a malformed %-escape.");
+    if (m.allow.empty()) return HttpError(404, "not_found", "No such route.");
+    HttpError e(405, "method_not_allowed", "This route does not accept " + request.method + ".");
+    e.headers.emplace_back("Allow", m.allow);
+    return e;
+}
+
+Response failure_response(std::exception_ptr failure, const Request& request) {
     try {
-        RouteMatch m = match(request.method, request.path);
-        if (!m.route) {
-            if (m.bad_escape) throw HttpError(400, "malformed_path", "The path has a malformed %-escape.");
-            if (m.allow.empty()) throw HttpError(404, "not_found", "No such route.");
-            HttpError e(405, "method_not_allowed", "This route does not accept " + request.method + ".");
-            e.headers.emplace_back("Allow", m.allow);
-            throw e;
-        }
-        if (request.query_malformed)
-            throw HttpError(400, "malformed_query", "The query string is malformed or has too many parameters.");
-        return m.route->handler(request, m.params);
+        std::rethrow_exception(failure);
     } catch (const HttpError& e) {
         return error_response(e);
+    } catch (const StorageUnavailable& e) {
+        HttpError unavailable(503, e.code, e.what());
+        unavailable.headers.emplace_back("Retry-After", "5");
+        return error_response(unavailable);
     } catch (const std::exception& e) {
         log_event(LogLevel::error, "unhandled_exception", {{"what", e.what()}, {"path", request.path}});
         return error_response(HttpError(500, "internal_error", "Something went wrong on our side."));
     }
 }
 
-std::string describe_routes(const Router& router) {
+std::string describe_routes(const std::vector<RouteSpec>& table, const std::vector<GuardedPage>& guarded_pages) {
     std::string out;
-    for (const Route& r : router.routes())
-        out += r.method + " " + r.pattern + " " + std::to_string(r.max_body) + "\n";
+    for (const RouteSpec& r : table) {
+        const RoutePolicy& p = r.policy;
+        out += "route " + r.method + " " + r.pattern + " body=" + std::to_string(p.max_body);
+        if (!p.rate_limit.empty()) out += " limit=" + p.rate_limit;
+        if (p.capability) out += " capability";
+        if (p.internal) out += " internal";
+        if (p.guard) out += " guard";
+        out += "\n";
+    }
+    for (const auto& page : guarded_pages) out += "guards " + page.path + (page.capability ? " capability\n" : "\n");
     return out;
 }
 

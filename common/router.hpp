@@ -1,10 +1,12 @@
-// router.hpp — the route table of one function: method + path pattern → handler, with the
-// per-route body cap.
+// router.hpp — the route table of one function: method + path pattern → handler, and each route's
+// policy (what nginx should do in front of it).
 //
-// The table is the single source of truth for paths: the runtime prints it (`<binary> --routes`)
-// and scripts/routes turns those lines into the nginx locations and the spawn list. Patterns
-// are literal segments and `:name` segments (one non-empty segment, percent-decoded).
-// An unknown path is a 404, a known path with another method a 405 with `Allow`.
+// The table is the single source of truth for paths and their policy: the runtime prints it
+// (`<binary> --routes`, format in docs/routes.md) and scripts/nginx-conf only renders that into
+// nginx locations; scripts/stack spawns exactly the functions it lists. Patterns are literal
+// segments and `:name` segments (one non-empty segment, percent-decoded). An unknown path is a
+// 404, a known path with another method a 405 with `Allow`. A handler gets its function's
+// Settings (read once at start-up) and the request.
 #pragma once
 
 #include <cstddef>
@@ -12,45 +14,97 @@
 #include <vector>
 
 #include "http.hpp"
+#include "log.hpp"
+#include "storage_errors.hpp"
 
 namespace pnptv {
 
 using PathParams = Pairs;
-using Handler = Response (*)(const Request&, const PathParams&);
 
 inline constexpr size_t default_max_body = 16 * 1024;
 
-struct Route {
+// What nginx does in front of a route, declared where the route is:
+//   {"GET", path, handler, body(0).limit("pnptv_auth:100").capability_urls()}
+struct RoutePolicy {
+    size_t max_body = default_max_body;  // bytes; larger bodies get 413 before the function sees them
+    std::string rate_limit;              // nginx limit_req "zone:burst" (zones are in nginx/site.conf.in); empty: none
+    bool capability = false;             // its URLs carry a capability (docs/capabilities.md): no query string in any log
+    bool internal = false;               // reachable from the host itself only, never from outside
+    bool guard = false;                  // nginx's auth_request target for the pages its function guards
+
+    RoutePolicy body(size_t bytes) const { auto p = *this; p.max_body = bytes; return p; }
+    RoutePolicy limit(std::string zone_and_burst) const { auto p = *this; p.rate_limit = std::move(zone_and_burst); return p; }
+    RoutePolicy capability_urls() const { auto p = *this; p.capability = true; return p; }
+    RoutePolicy internal_only() const { auto p = *this; p.internal = true; return p; }
+    RoutePolicy guard_target() const { auto p = *this; p.guard = true; return p; }
+};
+inline RoutePolicy body(size_t bytes) { return RoutePolicy{}.body(bytes); }
+
+struct RouteSpec {
     std::string method;   // upper case; a GET route also answers HEAD
     std::string pattern;  // "/api/payment/status/:invoice"
-    Handler handler;
-    size_t max_body = default_max_body;
+    RoutePolicy policy;
 };
 
 struct RouteMatch {
-    const Route* route = nullptr;  // null: no route for this method
+    int route = -1;            // index into the table; -1: no route for this method
     PathParams params;
-    std::string allow;             // when no route matched the method: those the path allows, for a 405 ("GET, HEAD, POST")
-    bool bad_escape = false;       // a :param segment had a malformed %-escape
+    std::string allow;         // when no route matched the method: those the path allows, for a 405
+    bool bad_escape = false;   // a :param segment had a malformed %-escape
 };
 
+RouteMatch match_route(const std::vector<RouteSpec>& table, std::string_view method, std::string_view path);
+
+// The error a route that matched nothing answers with (404, 405 with Allow, 400 for a bad escape).
+HttpError no_route_error(const RouteMatch& m, const Request& request);
+// What any failure inside a handler becomes: its HttpError, a 503 with Retry-After for a store
+// that can't be reached, or a logged 500 without details.
+Response failure_response(std::exception_ptr failure, const Request& request);
+
+// A static page (nginx/public) nginx serves only after the function's guard route says yes.
+struct GuardedPage {
+    std::string path;         // a prefix, "/hub/"
+    bool capability = false;  // links to it carry a capability (docs/capabilities.md): no query string in any log
+};
+
+// One line per route (and per guarded page): the --routes format, see docs/routes.md.
+std::string describe_routes(const std::vector<RouteSpec>& table, const std::vector<GuardedPage>& guarded_pages);
+
+template <class S>
+using Handler = Response (*)(const S& settings, const Request&, const PathParams&);
+
+template <class S>
+struct Route {
+    std::string method, pattern;
+    Handler<S> handler;
+    RoutePolicy policy = {};
+};
+
+template <class S>
 class Router {
 public:
-    explicit Router(std::vector<Route> routes);
+    explicit Router(std::vector<Route<S>> routes) : routes_(std::move(routes)) {
+        for (const auto& r : routes_) specs_.push_back({r.method, r.pattern, r.policy});
+    }
 
-    RouteMatch match(std::string_view method, std::string_view path) const;
+    // Routes the request and runs the handler. Never throws.
+    Response dispatch(const S& settings, const Request& request) const {
+        try {
+            RouteMatch m = match_route(specs_, request.method, request.path);
+            if (m.route < 0) throw no_route_error(m, request);
+            if (request.query_malformed)
+                throw HttpError(400, "malformed_query", "The query string is malformed or has too many parameters.");
+            return routes_[static_cast<size_t>(m.route)].handler(settings, request, m.params);
+        } catch (...) {
+            return failure_response(std::current_exception(), request);
+        }
+    }
 
-    // Routes the request and runs the handler. Never throws: HttpError becomes its JSON body,
-    // anything else is logged and becomes a 500 without details.
-    Response dispatch(const Request& request) const;
-
-    const std::vector<Route>& routes() const { return routes_; }
+    const std::vector<RouteSpec>& specs() const { return specs_; }
 
 private:
-    std::vector<Route> routes_;
+    std::vector<Route<S>> routes_;
+    std::vector<RouteSpec> specs_;
 };
-
-// One line per route: "METHOD PATTERN MAX_BODY_BYTES".
-std::string describe_routes(const Router& router);
 
 }  // namespace pnptv

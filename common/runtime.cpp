@@ -10,7 +10,7 @@
 #include <iostream>
 #include <random>
 
-#include "config.hpp"
+#include "settings.hpp"
 #include "cookies.hpp"
 #include "crypto.hpp"
 #include "log.hpp"
@@ -128,9 +128,9 @@ void read_body(Request& request, size_t max_body, const std::function<size_t(cha
     };
     std::optional<size_t> expected;
     if (auto cl = request.header("content-length")) {
-        if (cl->empty() || cl->size() > 18 || cl->find_first_not_of("0123456789") != std::string::npos)
-            throw HttpError(400, "bad_content_length", "Content-Length is not a number.");
-        expected = std::stoull(*cl);
+        auto length = parse_id(*cl);
+        if (!length) throw HttpError(400, "bad_content_length", "Content-Length is not a number.");
+        expected = static_cast<size_t>(*length);
         if (*expected > max_body) throw too_large();
     }
     size_t limit = expected ? *expected : max_body + 1;
@@ -167,12 +167,13 @@ std::string serialize_response(const Response& response, bool include_body) {
 Response serve(const Function& function, Request& request, const std::function<size_t(char*, size_t)>& read_body_bytes) {
     const auto started = std::chrono::steady_clock::now();
     set_log_request_id(request.request_id);
-    RouteMatch m = function.router.match(request.method, request.path);
+    RouteMatch m = match_route(function.routes, request.method, request.path);
+    const RouteSpec* route = m.route >= 0 ? &function.routes[static_cast<size_t>(m.route)] : nullptr;
     Response response;
     try {
-        if (m.route && request.method != "GET" && request.method != "HEAD")
-            read_body(request, m.route->max_body, read_body_bytes);
-        response = function.router.dispatch(request);
+        if (route && request.method != "GET" && request.method != "HEAD")
+            read_body(request, route->policy.max_body, read_body_bytes);
+        response = function.handle(request);
     } catch (const HttpError& e) {
         response = error_response(e);
     }
@@ -184,7 +185,7 @@ Response serve(const Function& function, Request& request, const std::function<s
     LogLevel level = response.status >= 500 ? LogLevel::error : LogLevel::debug;
     if (log_enabled(level))
         log_event(level, "request", {{"method", request.method},
-                                     {"route", m.route ? m.route->pattern : "-"},
+                                     {"route", route ? route->pattern : "-"},
                                      {"status", response.status},
                                      {"duration_us", us.count()},
                                      {"remote", request.remote_addr}});
@@ -242,21 +243,38 @@ int run_fastcgi(const Function& function) {
 }  // namespace
 
 namespace {
-// Loads settings and checks the required ones; false (after saying why) when it can't start.
-bool start_up(const std::string& name, const std::vector<std::string>& required) {
+// Reads the settings and configures the process; false (after saying why) when it can't start.
+bool start_up(const std::string& name, const Start& start) {
     try {
-        load_config();
-        init_logging(name, setting_or("LOG_LEVEL", "info"));
-        if (auto missing = first_missing_setting(required)) throw ConfigError("missing required setting " + *missing);
-        if (auto url = setting("REDIS_URL"); url && !parse_redis_url(*url))
-            throw ConfigError("REDIS_URL is not redis://host:port/db or unix:///path");
+        SettingsReader reader = SettingsReader::from_environment();
+        init_logging(name, LogSettings::read(reader).level);
+        start(reader);
         return true;
     } catch (const ConfigError& e) {
         init_logging(name, "info");
         log_event(LogLevel::error, "config_error", {{"message", e.what()}});
-        std::cerr << name << ": " << e.what() << " (see env.example)\n";
+        std::cerr << name << ": " << e.what() << " (see env.example and docs/settings.md)\n";
         return false;
     }
+}
+
+// --routes and --settings: what a program declares, printed without starting it.
+std::optional<int> describe(int argc, char** argv, const std::string& routes, const Start& start) {
+    if (argc < 2) return std::nullopt;
+    std::string_view option = argv[1];
+    if (option == "--routes") {
+        std::cout << routes;
+        return 0;
+    }
+    if (option == "--settings") {
+        SettingsReader reader = SettingsReader::describing();
+        LogSettings::read(reader);
+        start(reader);
+        for (const auto& d : reader.described())
+            std::cout << d.name << " " << (d.fallback.empty() ? "required" : "default=" + d.fallback) << " " << d.type << "\n";
+        return 0;
+    }
+    return std::nullopt;
 }
 
 volatile sig_atomic_t g_stop = 0;
@@ -266,8 +284,8 @@ extern "C" void on_daemon_sigterm(int) { g_stop = 1; }
 bool stop_requested() { return g_stop != 0; }
 
 int run_daemon(const Daemon& daemon, int argc, char** argv) {
-    if (argc > 1 && std::string_view(argv[1]) == "--routes") return 0;
-    if (!start_up(daemon.name, daemon.required_settings)) return 2;
+    if (auto rc = describe(argc, argv, "daemon\n", daemon.start)) return *rc;
+    if (!start_up(daemon.name, daemon.start)) return 2;
     struct sigaction sa;
     std::memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_daemon_sigterm;  // no SA_RESTART: a wait in progress returns at once
@@ -282,11 +300,8 @@ int run_daemon(const Daemon& daemon, int argc, char** argv) {
 }
 
 int run(const Function& function, int argc, char** argv) {
-    if (argc > 1 && std::string_view(argv[1]) == "--routes") {
-        std::cout << describe_routes(function.router);
-        return 0;
-    }
-    if (!start_up(function.name, function.required_settings)) return 2;
+    if (auto rc = describe(argc, argv, describe_routes(function.routes, function.guarded_pages), function.start)) return *rc;
+    if (!start_up(function.name, function.start)) return 2;
     if (FCGX_Init() != 0) return 1;
     if (FCGX_IsCGI()) return run_cgi(function);
     install_signal_handlers();

@@ -2,7 +2,6 @@
 
 #include <date/date.h>
 
-#include "config.hpp"
 #include "cookies.hpp"
 #include "crypto.hpp"
 #include "log.hpp"
@@ -52,7 +51,6 @@ std::string iso8601_ms(std::chrono::system_clock::time_point t) {
     return date::format("%FT%TZ", std::chrono::floor<std::chrono::milliseconds>(t));
 }
 
-bool cookie_secure() { return setting_bool("COOKIE_SECURE", true); }
 
 }  // namespace
 
@@ -77,7 +75,7 @@ std::string session_cookie_value(std::string_view sid, std::string_view secret) 
     return percent_encode("s:" + sign_sid(sid, secret));
 }
 
-std::optional<std::string> unsign_session_cookie(std::string_view cookie_value, const std::vector<std::string>& secrets) {
+std::optional<std::string> unsign_session_cookie(std::string_view cookie_value, const std::vector<Secret>& secrets) {
     if (cookie_value.size() > 512) return std::nullopt;
     auto decoded = percent_decode(cookie_value);
     if (!decoded || decoded->rfind("s:", 0) != 0) return std::nullopt;
@@ -89,7 +87,7 @@ std::optional<std::string> unsign_session_cookie(std::string_view cookie_value, 
     if (!valid_sid(sid) || signature.size() != 43) return std::nullopt;
     bool ok = false;
     for (const auto& secret : secrets) {
-        std::string expected = signature_of(sid, secret);
+        std::string expected = signature_of(sid, secret.reveal());
         ok |= constant_time_equal(expected, signature);  // no early exit: every secret is tried
     }
     if (!ok) return std::nullopt;
@@ -98,21 +96,13 @@ std::optional<std::string> unsign_session_cookie(std::string_view cookie_value, 
 
 std::string new_sid() { return random_token(24); }
 
-const std::vector<std::string>& session_secrets() {
-    static const std::vector<std::string> secrets = [] {
-        std::vector<std::string> out;
-        const std::string setting_value = required_setting("SESSION_SECRETS");
-        for (auto s : split(setting_value, ','))
-            if (!trim(s).empty()) out.emplace_back(trim(s));
-        if (out.empty()) throw ConfigError("SESSION_SECRETS has no secret in it");
-        return out;
-    }();
-    return secrets;
-}
-
-long long session_ttl_seconds() {
-    static const long long ttl = setting_int("SESSION_TTL_SECONDS", 604800);
-    return ttl;
+SessionSettings SessionSettings::read(SettingsReader& r) {
+    SessionSettings s;
+    s.secrets = r.secret_list("SESSION_SECRETS");
+    s.ttl_seconds = r.integer("SESSION_TTL_SECONDS", 604800, 60, 31536000);
+    s.cookie_secure = r.flag("COOKIE_SECURE", true);
+    s.ttl_text = std::to_string(s.ttl_seconds);
+    return s;
 }
 
 Json session_document(const SessionUser& user, std::chrono::system_clock::time_point expires, long long ttl_seconds,
@@ -134,11 +124,10 @@ Json session_document(const SessionUser& user, std::chrono::system_clock::time_p
               {"language", user.language}}}};
 }
 
-std::optional<Identity> identify_cookie(std::string_view cookie_value) {
-    auto sid = unsign_session_cookie(cookie_value, session_secrets());
+std::optional<Identity> identify_cookie(const SessionSettings& s, std::string_view cookie_value) {
+    auto sid = unsign_session_cookie(cookie_value, s.secrets);
     if (!sid) return std::nullopt;
-    static const std::string ttl = std::to_string(session_ttl_seconds());
-    RedisReply r = redis().eval(identify_script, {session_key(*sid)}, {ttl});
+    RedisReply r = redis().eval(identify_script, {session_key(*sid)}, {s.ttl_text});
     if (r.is_error()) {
         log_event(LogLevel::error, "session_script_error", {{"error", r.str()}});
         throw RedisUnavailable();
@@ -153,24 +142,24 @@ std::optional<Identity> identify_cookie(std::string_view cookie_value) {
     return id;
 }
 
-std::optional<Identity> identify(const Request& request) {
+std::optional<Identity> identify(const SessionSettings& s, const Request& request) {
     auto cookie = request.cookie(session_cookie_name);
     if (!cookie) return std::nullopt;
-    return identify_cookie(*cookie);
+    return identify_cookie(s, *cookie);
 }
 
-std::string create_session(const SessionUser& user) {
-    const long long ttl = session_ttl_seconds();
+std::string create_session(const SessionSettings& s, const SessionUser& user) {
+    const long long ttl = s.ttl_seconds;
     const auto expires = std::chrono::system_clock::now() + std::chrono::seconds(ttl);
     const std::string sid = new_sid(), ttl_text = std::to_string(ttl), list = sessions_key(user.id);
-    std::string doc = session_document(user, expires, ttl, cookie_secure()).dump();
+    std::string doc = session_document(user, expires, ttl, s.cookie_secure).dump();
     auto r = redis().pipeline({{"SET", session_key(sid), doc, "EX", ttl_text, "NX"},
                                {"SADD", list, sid},
                                {"EXPIRE", list, ttl_text},
                                {"SCARD", list}});
     for (const auto& reply : r)
         if (reply.is_error()) throw RedisUnavailable();
-    if (r[0].is_nil()) return create_session(user);  // a 192-bit collision: practically never, but never reuse
+    if (r[0].is_nil()) return create_session(s, user);  // a 192-bit collision: practically never, but never reuse
     if (r[3].integer() > sessions_prune_at) {
         // Sessions end by expiry without telling the list: drop the ones that are gone.
         auto members = redis().command({"SMEMBERS", list});
@@ -206,8 +195,8 @@ long long end_user_sessions(long long user_id) {
 
 void destroy_session(std::string_view sid) { redis().command({"DEL", session_key(sid)}); }
 
-std::optional<std::chrono::system_clock::time_point> renew_session(std::string_view sid) {
-    const long long ttl = session_ttl_seconds();
+std::optional<std::chrono::system_clock::time_point> renew_session(const SessionSettings& s, std::string_view sid) {
+    const long long ttl = s.ttl_seconds;
     std::string key = session_key(sid);
     RedisReply current = redis().command({"GET", key});
     if (!current.is_string()) return std::nullopt;
@@ -223,15 +212,15 @@ std::optional<std::chrono::system_clock::time_point> renew_session(std::string_v
     return expires;
 }
 
-std::string session_set_cookie(std::string_view sid, std::chrono::system_clock::time_point expires) {
+std::string session_set_cookie(const SessionSettings& s, std::string_view sid, std::chrono::system_clock::time_point expires) {
     CookieOptions o;
-    o.secure = cookie_secure();
-    return build_set_cookie(session_cookie_name, session_cookie_value(sid, session_secrets().front()), expires, o);
+    o.secure = s.cookie_secure;
+    return build_set_cookie(session_cookie_name, session_cookie_value(sid, s.secrets.front().reveal()), expires, o);
 }
 
-std::string session_clear_cookie() {
+std::string session_clear_cookie(const SessionSettings& s) {
     CookieOptions o;
-    o.secure = cookie_secure();
+    o.secure = s.cookie_secure;
     return build_set_cookie(session_cookie_name, "", std::chrono::system_clock::time_point{}, o);
 }
 

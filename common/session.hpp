@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "http.hpp"
+#include "settings.hpp"
 
 namespace pnptv {
 
@@ -30,12 +31,17 @@ std::string sign_sid(std::string_view sid, std::string_view secret);
 // The full cookie value as it travels: "s%3A<sid>.<sig>" (percent-encoded).
 std::string session_cookie_value(std::string_view sid, std::string_view secret);
 // The sid, when the cookie value is well-formed and signed by any of the secrets; else nullopt.
-std::optional<std::string> unsign_session_cookie(std::string_view cookie_value, const std::vector<std::string>& secrets);
+std::optional<std::string> unsign_session_cookie(std::string_view cookie_value, const std::vector<Secret>& secrets);
 
 std::string new_sid();  // 24 CSPRNG bytes, base64url → 32 characters
 
-// The secrets from SESSION_SECRETS (comma-separated; first signs). Throws ConfigError when empty.
-const std::vector<std::string>& session_secrets();
+struct SessionSettings {
+    std::vector<Secret> secrets;       // SESSION_SECRETS: the first signs, any verifies (rotation)
+    long long ttl_seconds = 604800;    // SESSION_TTL_SECONDS, rolling
+    bool cookie_secure = true;         // COOKIE_SECURE: false only for local http
+    std::string ttl_text;              // ttl_seconds as text (the guard's script takes it per request)
+    static SessionSettings read(SettingsReader& r);
+};
 
 struct SessionUser {
     long long id = 0;
@@ -57,22 +63,20 @@ Json session_document(const SessionUser& user, std::chrono::system_clock::time_p
 
 // Loads the identity behind the request's cookie in one Redis round trip; nullopt when there is
 // no valid session or the user is banned. Throws RedisUnavailable (callers fail closed).
-std::optional<Identity> identify(const Request& request);
+std::optional<Identity> identify(const SessionSettings& s, const Request& request);
 // The same for a bare cookie value (the guard has nothing else).
-std::optional<Identity> identify_cookie(std::string_view cookie_value);
+std::optional<Identity> identify_cookie(const SessionSettings& s, std::string_view cookie_value);
 
 // Creates `sess:<sid>` for the user; returns the sid.
-std::string create_session(const SessionUser& user);
+std::string create_session(const SessionSettings& s, const SessionUser& user);
 void destroy_session(std::string_view sid);
 // Read-modify-write of the session's cookie.expires (unknown keys kept) with a fresh TTL.
 // Returns the new expiry, or nullopt when the session is gone.
-std::optional<std::chrono::system_clock::time_point> renew_session(std::string_view sid);
+std::optional<std::chrono::system_clock::time_point> renew_session(const SessionSettings& s, std::string_view sid);
 
 // Set-Cookie values: a session cookie expiring at `expires`, and one that clears it.
-std::string session_set_cookie(std::string_view sid, std::chrono::system_clock::time_point expires);
-std::string session_clear_cookie();
-
-long long session_ttl_seconds();  // SESSION_TTL_SECONDS, default 7 days
+std::string session_set_cookie(const SessionSettings& s, std::string_view sid, std::chrono::system_clock::time_point expires);
+std::string session_clear_cookie(const SessionSettings& s);
 
 // Ends every session of the user this stack minted (those the Node stack minted are stopped by
 // the authorisation record at the guard). Returns how many were ended.

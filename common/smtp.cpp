@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cstring>
 
-#include "config.hpp"
 #include "cookies.hpp"
 #include "crypto.hpp"
 
@@ -26,9 +25,19 @@ std::string encode_header_word(const std::string& text) {
     return text;
 }
 
-SmtpResult send_email(const Email& email) {
+SmtpSettings SmtpSettings::read(SettingsReader& r) {
+    SmtpSettings s;
+    s.url = r.text("SMTP_URL");
+    s.from = r.text("SMTP_FROM");
+    s.timeout_ms = r.integer("SMTP_TIMEOUT_MS", 15000, 100, 300000);
+    if (!r.describing_only() && s.url.rfind("smtp://", 0) != 0 && s.url.rfind("smtps://", 0) != 0)
+        throw ConfigError("SMTP_URL must be an smtp:// or smtps:// URL");
+    return s;
+}
+
+SmtpResult send_email(const SmtpSettings& s, const Email& email) {
     SmtpResult out;
-    const std::string from = required_setting("SMTP_FROM");
+    const std::string& from = s.from;
     // Header injection is impossible by construction: no line breaks in any header value.
     if (!plausible_email(address_of(email.to)) || has_line_break(email.to) || has_line_break(email.subject)) {
         out.permanent = true;
@@ -58,14 +67,14 @@ SmtpResult send_email(const Email& email) {
     curl_slist* part_headers = curl_slist_append(nullptr, "Content-Disposition: inline");
     curl_mime_headers(part, part_headers, 1);
 
-    const std::string url = required_setting("SMTP_URL");
+    const std::string& url = s.url;
     const std::string mail_from = "<" + address_of(from) + ">";
     curl_easy_setopt(c, CURLOPT_URL, url.c_str());
     curl_easy_setopt(c, CURLOPT_MAIL_FROM, mail_from.c_str());
     curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, setting_int("SMTP_TIMEOUT_MS", 15000));
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, s.timeout_ms);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_USE_SSL, url.rfind("smtps://", 0) == 0 ? CURLUSESSL_ALL : CURLUSESSL_TRY);
     CURLcode rc = curl_easy_perform(c);

@@ -6,8 +6,16 @@
 #include <string>
 
 #include "outbox.hpp"
+#include "settings.hpp"
 
 namespace pnptv {
+
+struct SmtpSettings {
+    std::string url;   // SMTP_URL: smtp://host:port or smtps://user:pass@host:465
+    std::string from;  // SMTP_FROM: "Name <address>"
+    long timeout_ms = 15000;  // SMTP_TIMEOUT_MS
+    static SmtpSettings read(SettingsReader& r);
+};
 
 struct SmtpResult {
     bool ok = false;
@@ -15,7 +23,7 @@ struct SmtpResult {
     std::string error;
 };
 
-SmtpResult send_email(const Email& email);
+SmtpResult send_email(const SmtpSettings& s, const Email& email);
 
 // "=?UTF-8?B?…?=" when the text isn't plain ASCII (RFC 2047), else the text itself.
 std::string encode_header_word(const std::string& text);

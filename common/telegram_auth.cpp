@@ -28,10 +28,10 @@ constexpr size_t max_fields = 32;
 constexpr size_t max_value = 4096;
 constexpr long long clock_skew = 60;
 
+// A positive number without leading zeros (ids and times are never written with them).
 std::optional<long long> parse_positive(std::string_view s) {
-    if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string_view::npos || s[0] == '0')
-        return std::nullopt;
-    return std::stoll(std::string(s));
+    if (!s.empty() && s[0] == '0') return std::nullopt;
+    return parse_id(s);
 }
 
 // Structural checks shared by both flows; fills `out.field` and returns false on failure.

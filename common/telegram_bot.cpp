@@ -1,14 +1,18 @@
 #include "telegram_bot.hpp"
 
-#include "config.hpp"
 #include "http_client.hpp"
 
 namespace pnptv {
 
-BotApiResult call_bot_api(std::string_view method, const Json& params) {
-    const std::string url = url_setting("TELEGRAM_API_BASE", "https://api.telegram.org") + "/bot" + required_setting("TELEGRAM_BOT_TOKEN") + "/" + std::string(method);
+BotApiSettings BotApiSettings::read(SettingsReader& r) {
+    return {r.secret("TELEGRAM_BOT_TOKEN"), r.url("TELEGRAM_API_BASE", "https://api.telegram.org"),
+            r.integer("TELEGRAM_TIMEOUT_MS", 10000, 100, 120000)};
+}
+
+BotApiResult call_bot_api(const BotApiSettings& s, std::string_view method, const Json& params) {
+    const std::string url = s.api_base + "/bot" + s.token.reveal() + "/" + std::string(method);
     auto r = http_call("POST", url, params.dump(-1, ' ', false, Json::error_handler_t::replace),
-                       {"Content-Type: application/json"}, setting_int("TELEGRAM_TIMEOUT_MS", 10000));
+                       {"Content-Type: application/json"}, s.timeout_ms);
     BotApiResult out;
     out.http_status = r.status;
     if (r.status == 0) {

@@ -9,8 +9,16 @@
 #include <string_view>
 
 #include "http.hpp"
+#include "settings.hpp"
 
 namespace pnptv {
+
+struct BotApiSettings {
+    Secret token;          // TELEGRAM_BOT_TOKEN
+    std::string api_base;  // TELEGRAM_API_BASE
+    long timeout_ms = 10000;  // TELEGRAM_TIMEOUT_MS
+    static BotApiSettings read(SettingsReader& r);
+};
 
 struct BotApiResult {
     bool ok = false;
@@ -22,6 +30,6 @@ struct BotApiResult {
     bool blocked() const { return error_code == 403 || http_status == 403; }
 };
 
-BotApiResult call_bot_api(std::string_view method, const Json& params);
+BotApiResult call_bot_api(const BotApiSettings& s, std::string_view method, const Json& params);
 
 }  // namespace pnptv

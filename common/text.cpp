@@ -1,5 +1,7 @@
 #include "text.hpp"
 
+#include <charconv>
+
 namespace pnptv {
 
 static char lower_ascii(char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; }
@@ -51,6 +53,14 @@ bool is_decimal(std::string_view s, size_t max_integer_digits, size_t max_fracti
     if (dot == std::string_view::npos) return true;
     std::string_view fraction = s.substr(dot + 1);
     return !fraction.empty() && fraction.size() <= max_fraction_digits && only_chars(fraction, "0123456789");
+}
+
+std::optional<long long> parse_id(std::string_view s) {
+    if (s.empty() || s.size() > 18) return std::nullopt;
+    long long value = 0;
+    auto [end, error] = std::from_chars(s.data(), s.data() + s.size(), value);
+    if (error != std::errc() || end != s.data() + s.size() || s.front() == '-' || s.front() == '+') return std::nullopt;
+    return value;
 }
 
 std::string html_escape(std::string_view s) {

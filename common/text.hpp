@@ -2,6 +2,7 @@
 // they are used on header names, tokens and settings, never on user prose).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,9 @@ bool only_chars(std::string_view s, std::string_view allowed, bool alnum = false
 bool is_ascii_alnum(char c);
 // "123" or "123.45": digits, then optionally a point and 1–max_fraction digits.
 bool is_decimal(std::string_view s, size_t max_integer_digits = 10, size_t max_fraction_digits = 6);
+// A non-negative whole number written plainly (digits only, at most 18: it fits a bigint);
+// nullopt for anything else — the one way ids, times and counts from outside are read.
+std::optional<long long> parse_id(std::string_view s);
 std::string html_escape(std::string_view s);
 
 }  // namespace pnptv

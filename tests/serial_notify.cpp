@@ -4,12 +4,9 @@
 #define BOOST_TEST_MODULE serial_notify
 #include <boost/test/unit_test.hpp>
 
-#include <unistd.h>
-
 #include <chrono>
-#include <fstream>
-#include <thread>
 
+#include "../functions/notify-worker/handler.hpp"
 #include "crypto.hpp"
 #include "pg.hpp"
 #include "testing.hpp"
@@ -37,37 +34,45 @@ struct World {
         api = testing::start_fake_api();
         testing::shell("/usr/bin/python3 -m aiosmtpd -n -l 127.0.0.1:" + std::to_string(smtp_port) +
                        " -c aiosmtpd.handlers.Mailbox '" + dir + "/mail' >'" + dir + "/smtp.log' 2>&1 &");
-        for (int i = 0; i < 100; ++i) {  // wait for the SMTP sink to listen
-            if (testing::shell("exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(smtp_port)).status == 0) break;
-            usleep(50000);
-        }
+        BOOST_TEST_REQUIRE(testing::wait_for([&] {  // the SMTP sink listens
+            return testing::shell("exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(smtp_port)).status == 0;
+        }));
+    }
+    // The worker's settings: this world's database, fake Bot API and SMTP sink; `extra` on top.
+    Pairs values(const Pairs& extra = {}) const {
+        Pairs v = {{"DATABASE_URL", db_url},
+                   {"TELEGRAM_API_BASE", api},
+                   {"TELEGRAM_BOT_TOKEN", "123:abc"},
+                   {"SMTP_URL", "smtp://127.0.0.1:" + std::to_string(smtp_port)},
+                   {"SMTP_FROM", "PNPtv <no-reply@pnptv.test>"},
+                   {"OUTBOX_RETRY_BASE_SECONDS", "1"}};
+        v.insert(v.end(), extra.begin(), extra.end());
+        return v;
     }
     ~World() {
         for (auto& p : worker_pids) testing::shell("kill -9 " + p + " 2>/dev/null || true");
         testing::shell("pkill -f '" + dir + "' || true");
     }
 
-    // Starts a worker; extra is "NAME=value …" settings.
-    std::string start_worker(const std::string& extra = "") {
-        auto r = testing::shell("env DATABASE_URL='" + db_url + "' TELEGRAM_API_BASE='" + api +
-                                "' TELEGRAM_BOT_TOKEN=123:abc SMTP_URL=smtp://127.0.0.1:" + std::to_string(smtp_port) +
-                                " SMTP_FROM='PNPtv <no-reply@pnptv.test>' OUTBOX_RETRY_BASE_SECONDS=1 LOG_LEVEL=info " +
-                                extra + " \"$BUILD/bin/notify-worker\" >>'" + dir + "/worker.log' 2>&1 & echo $!");
+    // Starts a worker with values(extra) as its settings.
+    std::string start_worker(const Pairs& extra = {}) {
+        auto r = testing::shell("env " + testing::shell_assignments(values(extra)) + "LOG_LEVEL=info \"$BUILD/bin/notify-worker\" >>'" +
+                                dir + "/worker.log' 2>&1 & echo $!");
         std::string pid = testing::last_line(r.output);
         worker_pids.push_back(pid);
         return pid;
     }
+    // Sends the signal and waits until the process is gone.
     void signal_worker(const std::string& pid, const char* sig) {
-        testing::shell("kill -" + std::string(sig) + " " + pid + "; for i in $(seq 100); do "
-                       "s=$(awk '/^State:/ {print $2}' /proc/" + pid + "/status 2>/dev/null); "
-                       "[ -z \"$s\" ] || [ \"$s\" = Z ] && break; sleep 0.05; done");
+        BOOST_TEST(testing::shell("kill -" + std::string(sig) + " " + pid + " && wait_gone " + pid).status == 0);
+        std::erase(worker_pids, pid);
     }
-    bool wait_for_log(const std::string& needle, int seconds = 10) {
-        for (int i = 0; i < seconds * 20; ++i) {
-            if (testing::shell("grep -q '" + needle + "' '" + dir + "/worker.log'").status == 0) return true;
-            usleep(50000);
-        }
-        return false;
+    // Stops every worker (SIGTERM, each finishing what it is sending): nothing is sent after this.
+    void stop_workers() {
+        for (auto pids = worker_pids; const auto& p : pids) signal_worker(p, "TERM");
+    }
+    bool wait_for_log(const std::string& needle) {
+        return testing::wait_for([&] { return testing::shell("grep -q '" + needle + "' '" + dir + "/worker.log'").status == 0; });
     }
     void mode(const Json& m) { testing::http("POST", api + "/__mode", m.dump()); }
     Json calls() { return Json::parse(testing::http("GET", api + "/__calls").body); }
@@ -85,12 +90,10 @@ struct World {
         return pg->exec("INSERT INTO outbox (kind, user_id, payload) VALUES ('telegram', $1, $2::jsonb) RETURNING id",
                         {user_id, call.dump()}).get_int(0, 0);
     }
-    bool wait_until(const std::function<bool()>& done, int seconds = 15) {
-        for (int i = 0; i < seconds * 20; ++i) {
-            if (done()) return true;
-            usleep(50000);
-        }
-        return false;
+    // Claims of a killed worker run out (OUTBOX_CLAIM_SECONDS) without the test waiting for them.
+    long long expire_claims() {
+        return pg->exec("UPDATE outbox SET claimed_until = now() - interval '1 second' "
+                        "WHERE claimed_until > now() AND delivered_at IS NULL AND dead_at IS NULL").affected();
     }
     std::string row_state(long long id) {
         auto r = pg->exec("SELECT CASE WHEN delivered_at IS NOT NULL THEN 'delivered' WHEN dead_at IS NOT NULL THEN 'dead' "
@@ -110,7 +113,7 @@ BOOST_AUTO_TEST_CASE(delivers_telegram_messages_and_email_with_both_parts) {
         {u, Json({{"to", "ana@example.test"}, {"subject", "Suscripción activada"}, {"text", "plain body"},
                   {"html", "<p>html body</p>"}}).dump()}).get_int(0, 0);
     w.start_worker();
-    BOOST_TEST(w.wait_until([&] { return w.row_state(msg) == "delivered" && w.row_state(mail) == "delivered"; }));
+    BOOST_TEST(testing::wait_for([&] { return w.row_state(msg) == "delivered" && w.row_state(mail) == "delivered"; }));
     auto calls = w.calls();
     BOOST_TEST(calls.size() == 1u);
     BOOST_TEST(calls[0]["method"] == "sendMessage");
@@ -126,7 +129,7 @@ BOOST_AUTO_TEST_CASE(delivers_telegram_messages_and_email_with_both_parts) {
     // A row queued while the worker idles is picked up at once (LISTEN/NOTIFY), not at the next poll.
     auto t0 = std::chrono::steady_clock::now();
     long long later = w.queue_message(u, 501, "again");
-    BOOST_TEST(w.wait_until([&] { return w.row_state(later) == "delivered"; }, 5));
+    BOOST_TEST(testing::wait_for([&] { return w.row_state(later) == "delivered"; }, 5));
     BOOST_TEST(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < 2.0);
 }
 
@@ -136,13 +139,13 @@ BOOST_AUTO_TEST_CASE(api_down_then_up_delivers_once) {
     w.mode({{"mode", "fail500"}});
     long long id = w.queue_message(u, 502, "retry me");
     w.start_worker();
-    BOOST_TEST(w.wait_until([&] {
+    BOOST_TEST(testing::wait_for([&] {
         return w.pg->exec("SELECT attempts >= 1 AND last_error IS NOT NULL FROM outbox WHERE id = $1", {id}).get_bool(0, 0);
     }));
     BOOST_TEST(w.row_state(id) == "pending");
     w.mode({{"mode", "ok"}});
-    BOOST_TEST(w.wait_until([&] { return w.row_state(id) == "delivered"; }));
-    usleep(1500000);
+    BOOST_TEST(testing::wait_for([&] { return w.row_state(id) == "delivered"; }));
+    w.stop_workers();
     BOOST_TEST(w.calls_to(502) == 1);
 }
 
@@ -152,14 +155,14 @@ BOOST_AUTO_TEST_CASE(rate_limit_429_honours_retry_after) {
     w.mode({{"mode", "429"}, {"retry_after", 2}});
     long long id = w.queue_message(u, 503, "slow down");
     w.start_worker();
-    BOOST_TEST(w.wait_until([&] {
+    BOOST_TEST(testing::wait_for([&] {
         return w.pg->exec("SELECT last_error LIKE '%429%' FROM outbox WHERE id = $1", {id}).get_bool(0, 0);
     }));
     auto wait = w.pg->exec("SELECT EXTRACT(EPOCH FROM next_attempt_at - now()), attempts FROM outbox WHERE id = $1", {id});
     BOOST_TEST(std::stod(wait.get(0, 0)) > 1.0);  // not before retry_after
     BOOST_TEST(wait.get_int(0, 1) == 0);  // a 429 doesn't use up an attempt
     w.mode({{"mode", "ok"}});
-    BOOST_TEST(w.wait_until([&] { return w.row_state(id) == "delivered"; }));
+    BOOST_TEST(testing::wait_for([&] { return w.row_state(id) == "delivered"; }));
     BOOST_TEST(w.calls_to(503) == 1);
 }
 
@@ -169,11 +172,11 @@ BOOST_AUTO_TEST_CASE(blocked_by_the_user_marks_them_unreachable_and_stops) {
     w.mode({{"mode", "403"}});
     long long first = w.queue_message(u, 504, "one");
     w.start_worker();
-    BOOST_TEST(w.wait_until([&] { return w.row_state(first) == "dead"; }));
+    BOOST_TEST(testing::wait_for([&] { return w.row_state(first) == "dead"; }));
     BOOST_TEST(w.pg->exec("SELECT unreachable_at IS NOT NULL FROM users WHERE id = $1", {u}).get_bool(0, 0));
     w.mode({{"mode", "ok"}});
     long long second = w.queue_message(u, 504, "two");
-    BOOST_TEST(w.wait_until([&] { return w.row_state(second) == "dead"; }));
+    BOOST_TEST(testing::wait_for([&] { return w.row_state(second) == "dead"; }));
     BOOST_TEST(w.calls_to(504) == 0);  // nothing more is sent to someone who blocked the bot
 }
 
@@ -182,8 +185,8 @@ BOOST_AUTO_TEST_CASE(gives_up_after_the_last_attempt_and_keeps_the_error) {
     long long u = w.add_user(505);
     w.mode({{"mode", "fail500"}});
     long long id = w.queue_message(u, 505, "doomed");
-    w.start_worker("OUTBOX_MAX_ATTEMPTS=2");
-    BOOST_TEST(w.wait_until([&] { return w.row_state(id) == "dead"; }));
+    w.start_worker({{"OUTBOX_MAX_ATTEMPTS", "2"}});
+    BOOST_TEST(testing::wait_for([&] { return w.row_state(id) == "dead"; }));
     auto row = w.pg->exec("SELECT attempts, last_error FROM outbox WHERE id = $1", {id});
     BOOST_TEST(row.get_int(0, 0) == 2);
     BOOST_TEST(row.get(0, 1).find("500") != std::string::npos);
@@ -194,17 +197,18 @@ BOOST_AUTO_TEST_CASE(killed_after_claiming_before_sending_sends_once_after_resta
     long long u = w.add_user(506);
     std::vector<long long> ids;
     for (int i = 0; i < 3; ++i) ids.push_back(w.queue_message(u, 506, "m" + std::to_string(i)));
-    std::string pid = w.start_worker("NOTIFY_WORKER_PAUSE_AT=after_claim OUTBOX_CLAIM_SECONDS=2");
+    std::string pid = w.start_worker({{"NOTIFY_WORKER_PAUSE_AT", "after_claim"}});
     BOOST_TEST_REQUIRE(w.wait_for_log("\"point\":\"after_claim\""));
     w.signal_worker(pid, "KILL");
     BOOST_TEST(w.calls_to(506) == 0);
-    w.start_worker("OUTBOX_CLAIM_SECONDS=2");  // the claims expire, the new worker takes over
-    BOOST_TEST(w.wait_until([&] {
+    BOOST_TEST(w.expire_claims() == 3);  // as if OUTBOX_CLAIM_SECONDS had passed
+    w.start_worker();  // the new worker takes the rows over
+    BOOST_TEST(testing::wait_for([&] {
         for (auto id : ids)
             if (w.row_state(id) != "delivered") return false;
         return true;
     }));
-    usleep(500000);
+    w.stop_workers();
     BOOST_TEST(w.calls_to(506) == 3);
 }
 
@@ -212,11 +216,12 @@ BOOST_AUTO_TEST_CASE(killed_after_telegram_accepted_is_the_one_possible_duplicat
     World w;
     long long u = w.add_user(507);
     long long id = w.queue_message(u, 507, "accepted");
-    std::string pid = w.start_worker("NOTIFY_WORKER_PAUSE_AT=after_send OUTBOX_CLAIM_SECONDS=2");
+    std::string pid = w.start_worker({{"NOTIFY_WORKER_PAUSE_AT", "after_send"}});
     BOOST_TEST_REQUIRE(w.wait_for_log("\"point\":\"after_send\""));
     w.signal_worker(pid, "KILL");
-    w.start_worker("OUTBOX_CLAIM_SECONDS=2");
-    BOOST_TEST(w.wait_until([&] { return w.row_state(id) == "delivered"; }));
+    BOOST_TEST(w.expire_claims() == 1);
+    w.start_worker();
+    BOOST_TEST(testing::wait_for([&] { return w.row_state(id) == "delivered"; }));
     BOOST_TEST(w.calls_to(507) == 2);  // at-least-once: documented, and only this window
 }
 
@@ -231,7 +236,7 @@ BOOST_AUTO_TEST_CASE(sigterm_mid_batch_loses_nothing_and_sends_nothing_twice) {
     }
     w.mode({{"mode", "ok"}, {"delay_ms", 200}});
     std::string pid = w.start_worker();
-    BOOST_TEST(w.wait_until([&] { return w.calls().size() >= 2; }));
+    BOOST_TEST(testing::wait_for([&] { return w.calls().size() >= 2; }));
     w.signal_worker(pid, "TERM");
     auto exited = testing::shell("grep -c '\"event\":\"stopped\"' '" + w.dir + "/worker.log'");
     BOOST_TEST(testing::last_line(exited.output) == "1");
@@ -243,12 +248,12 @@ BOOST_AUTO_TEST_CASE(sigterm_mid_batch_loses_nothing_and_sends_nothing_twice) {
     BOOST_TEST(static_cast<long long>(w.calls().size()) == delivered_before);  // every send recorded
     w.mode({{"mode", "ok"}, {"delay_ms", 0}});
     w.start_worker();
-    BOOST_TEST(w.wait_until([&] {
+    BOOST_TEST(testing::wait_for([&] {
         for (auto id : ids)
             if (w.row_state(id) != "delivered") return false;
         return true;
     }));
-    usleep(300000);
+    w.stop_workers();
     BOOST_TEST(w.calls().size() == 8u);
     for (int i = 0; i < 8; ++i) BOOST_TEST(w.calls_to(600 + i) == 1);
 }
@@ -271,3 +276,75 @@ BOOST_AUTO_TEST_CASE(set_webhook_registers_url_secret_and_update_types) {
                               "TELEGRAM_WEBHOOK_SECRET='bad secret!' PUBLIC_BASE_URL=https://x scripts/set-webhook || echo exit=$?");
     BOOST_TEST(bad.output.find("exit=2") != std::string::npos, bad.output);
 }
+
+// ---------------------------------------------------------------- the worker's parts, in process
+BOOST_AUTO_TEST_SUITE(parts)
+
+using notify_worker::TelegramPacer;
+using namespace std::chrono_literals;
+
+BOOST_AUTO_TEST_CASE(pacing_one_message_a_second_per_chat) {
+    TelegramPacer pacer;
+    const auto t0 = TelegramPacer::Clock::now();
+    BOOST_TEST(pacer.reserve(1, t0).count() == 0);
+    BOOST_TEST(pacer.reserve(1, t0).count() == 1000);    // the same chat: a second after the first
+    BOOST_TEST(pacer.reserve(1, t0).count() == 2000);
+    BOOST_TEST(pacer.reserve(1, t0 + 5s).count() == 0);  // long after: at once
+}
+
+BOOST_AUTO_TEST_CASE(pacing_thirty_messages_a_second_overall) {
+    TelegramPacer pacer;
+    const auto t0 = TelegramPacer::Clock::now();
+    // A hundred different chats queued at one moment: each send 34 ms after the one before, so
+    // no second ever holds more than 30.
+    std::vector<long long> starts;
+    for (long long chat = 1; chat <= 100; ++chat) starts.push_back(pacer.reserve(chat, t0).count());
+    for (size_t i = 1; i < starts.size(); ++i) BOOST_TEST(starts[i] - starts[i - 1] == 34);
+    for (size_t i = 30; i < starts.size(); ++i) BOOST_TEST(starts[i] - starts[i - 30] >= 1000);
+    // Time that passed counts: a send long after the last one waits for nothing.
+    BOOST_TEST(pacer.reserve(500, t0 + 10s).count() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(pacing_a_busy_chat_does_not_hold_back_the_one_after_it_longer_than_its_own_gap) {
+    TelegramPacer pacer;
+    const auto t0 = TelegramPacer::Clock::now();
+    BOOST_TEST(pacer.reserve(7, t0).count() == 0);
+    BOOST_TEST(pacer.reserve(8, t0).count() == 34);
+    BOOST_TEST(pacer.reserve(7, t0 + 100ms).count() == 900);  // chat 7's second: a second after its first
+}
+
+BOOST_AUTO_TEST_CASE(backoff_doubles_with_jitter_up_to_an_hour) {
+    World w;
+    auto s = testing::settings<notify_worker::Settings>(w.values({{"OUTBOX_RETRY_BASE_SECONDS", "10"}}));
+    for (int i = 0; i < 50; ++i) {
+        long first = notify_worker::backoff_seconds(s, 1), third = notify_worker::backoff_seconds(s, 3);
+        long late = notify_worker::backoff_seconds(s, 40);
+        BOOST_TEST((first >= 7 && first <= 13), first);    // 10 s ± 25 %
+        BOOST_TEST((third >= 30 && third <= 50), third);   // 40 s ± 25 %
+        BOOST_TEST((late >= 2700 && late <= 4500), late);  // the hour's cap ± 25 %
+    }
+}
+
+BOOST_AUTO_TEST_CASE(drain_once_sends_records_and_returns_what_it_handled) {
+    World w;
+    auto s = testing::settings<notify_worker::Settings>(w.values({{"OUTBOX_BATCH", "2"}}));
+    pnptv::configure_connections(s);  // db() on this world's database
+    long long u = w.add_user(701);
+    long long a = w.queue_message(u, 701, "one"), b = w.queue_message(u, 702, "two"), c = w.queue_message(u, 703, "three");
+    long long odd = w.pg->exec("INSERT INTO outbox (kind, user_id, payload) VALUES ('telegram', $1, '{\"text\":\"no method\"}') "
+                               "RETURNING id", {u}).get_int(0, 0);
+    BOOST_TEST(notify_worker::drain_once(s) == 2);  // one batch
+    BOOST_TEST(w.row_state(a) == "delivered");
+    BOOST_TEST(w.row_state(b) == "delivered");
+    BOOST_TEST(w.row_state(c) == "pending");
+    BOOST_TEST(notify_worker::drain_once(s) == 2);
+    BOOST_TEST(w.row_state(c) == "delivered");
+    BOOST_TEST(w.row_state(odd) == "dead");  // a row no one can deliver is not retried
+    BOOST_TEST(notify_worker::drain_once(s) == 0);
+    BOOST_TEST(w.calls_to(701) == 1);
+    BOOST_TEST(w.calls_to(702) == 1);
+    BOOST_TEST(w.calls_to(703) == 1);
+    pnptv::configure_connections(testing::settings<pnptv::StoreSettings>());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -3,7 +3,13 @@
 #define BOOST_TEST_MODULE telegram
 #include <boost/test/unit_test.hpp>
 
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include <ctime>
+#include <filesystem>
+#include <fstream>
 
 #include "../functions/telegram-webhook/handler.hpp"
 #include "agora.hpp"
@@ -23,19 +29,15 @@ namespace {
 
 const std::string secret = "test-webhook-secret";
 
-struct Settings {
-    Settings() {
-        setenv("TELEGRAM_BOT_TOKEN", "123456:TEST-TOKEN-abc", 1);
-        setenv("TELEGRAM_BOT_USERNAME", "PNPtvTestBot", 1);
-        setenv("TELEGRAM_WEBHOOK_SECRET", secret.c_str(), 1);
-        setenv("PUBLIC_BASE_URL", "https://pnptv.test", 1);
-        setenv("PAYMENT_LINK_SECRET", "link-secret", 1);
-        setenv("AGORA_APP_ID", "970CA35de60c44645bbae8a215061b33", 1);
-        setenv("AGORA_APP_CERTIFICATE", "5CFd2fd1755d40ecb72977518be15d3b", 1);
-        setenv("AGORA_TOKEN_TTL_SECONDS", "1800", 1);
-    }
-};
-BOOST_TEST_GLOBAL_FIXTURE(Settings);
+const Pairs bot_values = {{"TELEGRAM_BOT_USERNAME", "PNPtvTestBot"},
+                          {"TELEGRAM_WEBHOOK_SECRET", secret},
+                          {"PUBLIC_BASE_URL", "https://pnptv.test"},
+                          {"PAYMENT_LINK_SECRET", "link-secret"},
+                          {"AGORA_APP_ID", "970CA35de60c44645bbae8a215061b33"},
+                          {"AGORA_APP_CERTIFICATE", "5CFd2fd1755d40ecb72977518be15d3b"},
+                          {"AGORA_TOKEN_TTL_SECONDS", "1800"}};
+const auto settings = testing::settings<telegram_webhook::Settings>(bot_values);
+const Secret link_secret("link-secret");
 
 long long next_update_id() { return testing::unique_number(); }
 long long fresh_telegram_id() { return 4'000'000'000LL + testing::unique_number() % 100'000'000LL; }
@@ -43,7 +45,7 @@ long long fresh_telegram_id() { return 4'000'000'000LL + testing::unique_number(
 Response post_update(const Json& update, const std::string& token = secret) {
     Pairs headers = {{"content-type", "application/json"}};
     if (!token.empty()) headers.emplace_back("x-telegram-bot-api-secret-token", token);
-    return telegram_webhook::handle(make_request("POST", "/webhook/telegram", update.dump(), headers));
+    return telegram_webhook::handle(settings, make_request("POST", "/webhook/telegram", update.dump(), headers));
 }
 
 Json message_update(long long tg, const std::string& text, const std::string& lang = "en") {
@@ -88,6 +90,21 @@ long long verified_user(const std::string& lang = "en", const std::string& tier 
     return tg;
 }
 
+bool accepts_connections(const std::string& socket_path) {
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket_path.c_str());
+    bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    close(fd);
+    return ok;
+}
+
+std::string file_text(const std::string& path) {
+    std::ifstream in(path);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
 std::string query_param(const std::string& url, const std::string& name) {
     auto q = parse_urlencoded(url.substr(url.find('?') + 1));
     return find_value(*q, name).value_or("");
@@ -110,7 +127,7 @@ BOOST_AUTO_TEST_CASE(wrong_or_missing_secret_is_401_and_changes_nothing) {
 BOOST_AUTO_TEST_CASE(malformed_updates_are_400) {
     Pairs h = {{"content-type", "application/json"}, {"x-telegram-bot-api-secret-token", secret}};
     for (const char* body : {"{\"update_id\":", "[1,2]", "{}", "{\"update_id\":\"7\"}", "{\"update_id\":-1}", ""}) {
-        auto r = telegram_webhook::handle(make_request("POST", "/webhook/telegram", body, h));
+        auto r = telegram_webhook::handle(settings, make_request("POST", "/webhook/telegram", body, h));
         BOOST_TEST(r.status == 400, body);
         BOOST_TEST(body_json(r)["error"].is_object());
     }
@@ -123,11 +140,23 @@ BOOST_AUTO_TEST_CASE(oversize_update_is_413) {
 }
 
 BOOST_AUTO_TEST_CASE(unknown_update_types_and_missing_fields_are_200_and_ignored) {
-    BOOST_TEST(post_update({{"update_id", next_update_id()}, {"inline_query", {{"id", "1"}}}}).status == 200);
-    BOOST_TEST(post_update({{"update_id", next_update_id()}, {"poll", {{"id", "1"}}}}).status == 200);
-    BOOST_TEST(post_update({{"update_id", next_update_id()}, {"message", {{"text", "/start"}}}}).status == 200);
-    BOOST_TEST(post_update({{"update_id", next_update_id()}, {"message", "not an object"}}).status == 200);
-    BOOST_TEST(post_update({{"update_id", next_update_id()}, {"callback_query", {{"data", "age"}}}}).status == 200);
+    // Each: the update, and what telegram_updates records for it ("": nothing, never claimed).
+    const std::vector<std::pair<Json, std::string>> cases = {
+        {{{"inline_query", {{"id", "1"}}}}, ""},
+        {{{"poll", {{"id", "1"}}}}, ""},
+        {{{"message", {{"text", "/start"}}}}, "ignored_no_sender"},
+        {{{"message", "not an object"}}, "ignored_no_sender"},
+        {{{"callback_query", {{"data", "age"}}}}, "ignored_malformed_callback"},
+    };
+    for (auto [update, outcome] : cases) {
+        long long id = next_update_id();
+        update["update_id"] = id;
+        auto r = post_update(update);
+        BOOST_TEST(r.status == 200, update.dump());
+        BOOST_TEST(body_json(r) == Json::object(), update.dump());  // no reply
+        auto row = db().exec("SELECT outcome FROM telegram_updates WHERE update_id = $1", {id});
+        BOOST_TEST((row.rows() ? row.get(0, 0) : std::string()) == outcome, update.dump());
+    }
 }
 
 BOOST_AUTO_TEST_CASE(huge_text_and_non_text_messages) {
@@ -141,9 +170,14 @@ BOOST_AUTO_TEST_CASE(huge_text_and_non_text_messages) {
     auto r = post_update(photo);
     BOOST_TEST(r.status == 200);
     BOOST_TEST(body_json(r)["text"].get<std::string>().find("only read text") != std::string::npos);
-    Json bad_name = message_update(fresh_telegram_id(), "/help");
+    // A name longer than Telegram allows is dropped, not stored; the user is still served.
+    long long named = fresh_telegram_id();
+    Json bad_name = message_update(named, "/help");
     bad_name["message"]["from"]["first_name"] = std::string(300, 'x');
-    BOOST_TEST(post_update(bad_name).status == 200);
+    auto help = post_update(bad_name);
+    BOOST_TEST(help.status == 200);
+    BOOST_TEST(body_json(help)["text"].get<std::string>().find("this list") != std::string::npos);
+    BOOST_TEST(db().exec("SELECT coalesce(first_name, '') FROM users WHERE telegram_id = $1", {named}).get(0, 0) == "");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -225,8 +259,8 @@ BOOST_AUTO_TEST_CASE(prime_lists_plans_and_a_plan_button_sends_a_signed_link) {
         BOOST_TEST(uid == user_id_of(tg));
         BOOST_TEST(query_param(link, "p") == "prime-monthly-usd");
         BOOST_TEST((exp > std::time(nullptr) && exp <= std::time(nullptr) + 1800));
-        BOOST_TEST(payment_link_valid(uid, "prime-monthly-usd", exp, query_param(link, "sig")));
-        BOOST_TEST(!payment_link_valid(uid, "prime-lifetime-usd", exp, query_param(link, "sig")));
+        BOOST_TEST(payment_link_valid(link_secret, uid, "prime-monthly-usd", exp, query_param(link, "sig")));
+        BOOST_TEST(!payment_link_valid(link_secret, uid, "prime-lifetime-usd", exp, query_param(link, "sig")));
         // A plan that doesn't exist gets a polite answer, not a link.
         post_update(callback_update(tg, "plan:nope", lang));
         BOOST_TEST(queued_for(tg).back()["text"].get<std::string>().find("/prime") != std::string::npos);
@@ -426,13 +460,49 @@ BOOST_AUTO_TEST_CASE(concurrent_deliveries_have_one_effect) {
     auto r = testing::shell(
         "cd '" + dir + "'\n"
         "for i in 1 2 3 4 5 6 7 8; do\n"
-        "  env REQUEST_METHOD=POST REQUEST_URI=/webhook/telegram CONTENT_TYPE=application/json "
+        "  env " + testing::shell_assignments(bot_values) + "REQUEST_METHOD=POST REQUEST_URI=/webhook/telegram CONTENT_TYPE=application/json "
         "CONTENT_LENGTH=$(stat -c %s update.json) HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN='" + secret + "' "
         "\"$PNPTV_REPO/$BUILD/bin/telegram-webhook\" < update.json > out.$i 2>/dev/null &\n"
         "done\nwait\ngrep -h '^Status' out.* | sort | uniq -c\ngrep -l '\"method\"' out.* | wc -l");
     BOOST_TEST(r.output.find("8 Status: 200 OK") != std::string::npos, r.output);
     BOOST_TEST(r.output.substr(r.output.rfind('\n', r.output.size() - 2) + 1).find("1") == 0u, r.output);
     BOOST_TEST(db().exec("SELECT count(*) FROM live_streams WHERE host_id = $1", {user_id_of(tg)}).get_int(0, 0) == 1);
+}
+
+// The function as spawn-fcgi runs it, stopped while an update is in flight (held on the update's
+// row lock by a transaction of the test's own): the update is finished and answered, nothing new
+// is accepted meanwhile, and the process exits 0.
+BOOST_AUTO_TEST_CASE(sigterm_lets_the_update_in_flight_finish) {
+    long long tg = verified_user("en");
+    Json update = message_update(tg, "/help");
+    const long long update_id = update["update_id"];
+    const std::string dir = testing::temp_dir(), sock = dir + "/w.sock";
+    std::ofstream(dir + "/update.json") << update.dump();
+    Pg holder(testing::settings<DatabaseSettings>().url);
+    holder.exec("BEGIN");
+    holder.exec("INSERT INTO telegram_updates (update_id, kind, outcome) VALUES ($1, 'message', 'held')", {update_id});
+    testing::shell("cd '" + dir + "'\n( env " + testing::shell_assignments(bot_values) +
+                   "spawn-fcgi -n -s w.sock -- \"$PNPTV_REPO/$BUILD/bin/telegram-webhook\" >worker.log 2>&1 & echo $! >pid; "
+                   "wait $!; echo $? >exit ) >/dev/null 2>&1 &");
+    BOOST_TEST_REQUIRE(testing::wait_for([&] { return accepts_connections(sock); }));
+    testing::shell("cd '" + dir + "'\nenv REQUEST_METHOD=POST REQUEST_URI=/webhook/telegram CONTENT_TYPE=application/json "
+                   "CONTENT_LENGTH=$(stat -c %s update.json) HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN='" + secret +
+                   "' cgi-fcgi -bind -connect w.sock <update.json >answer 2>&1 &");
+    // In flight: its claim of the update waits for the test's lock.
+    BOOST_TEST_REQUIRE(testing::wait_for([&] {
+        return db().exec("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                         "AND query LIKE 'INSERT INTO telegram_updates%'").get_int(0, 0) == 1;
+    }));
+    testing::shell("kill -TERM $(cat '" + dir + "/pid')");
+    BOOST_TEST(testing::wait_for([&] { return !accepts_connections(sock); }));  // takes nothing new
+    BOOST_TEST(file_text(dir + "/answer").empty());
+    holder.exec("ROLLBACK");
+    BOOST_TEST_REQUIRE(testing::wait_for([&] { return std::filesystem::exists(dir + "/exit"); }));
+    BOOST_TEST(file_text(dir + "/exit") == "0\n");
+    const std::string answer = file_text(dir + "/answer");
+    BOOST_TEST(answer.find("Status: 200 OK") != std::string::npos, answer);
+    BOOST_TEST(answer.find("\"method\":\"sendMessage\"") != std::string::npos, answer);
+    BOOST_TEST(db().exec("SELECT outcome FROM telegram_updates WHERE update_id = $1", {update_id}).get(0, 0) == "command_help");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -5,13 +5,13 @@
 #include <chrono>
 #include <cstdlib>
 
-#include "config.hpp"
 #include "cookies.hpp"
 #include "crypto.hpp"
 #include "log.hpp"
 #include "redis.hpp"
 #include "router.hpp"
 #include "runtime.hpp"
+#include "settings.hpp"
 #include "testing.hpp"
 #include "text.hpp"
 #include "urlencoded.hpp"
@@ -110,66 +110,83 @@ BOOST_AUTO_TEST_SUITE_END()
 
 // ---------------------------------------------------------------- router
 namespace {
-Response echo_params(const Request&, const PathParams& p) {
-    Json j = Json::object();
+// What a test function's start-up reads: one setting, to show handlers get the value they were given.
+struct TestSettings {
+    std::string greeting;
+    static TestSettings read(SettingsReader& r) { return {r.text("TEST_GREETING", "hello")}; }
+};
+const TestSettings test_settings{"hola"};
+
+Response echo_params(const TestSettings& s, const Request&, const PathParams& p) {
+    Json j = {{"greeting", s.greeting}};
     for (auto& [k, v] : p) j[k] = v;
     return Response::json(200, j);
 }
-Response throws_http(const Request&, const PathParams&) { throw HttpError(422, "bad_plan", "No such plan.", "plan_id"); }
-Response throws_other(const Request&, const PathParams&) { throw std::runtime_error("secret detail /root/x.cpp:12"); }
+Response throws_http(const TestSettings&, const Request&, const PathParams&) {
+    throw HttpError(422, "bad_plan", "No such plan.", "plan_id");
+}
+Response throws_other(const TestSettings&, const Request&, const PathParams&) {
+    throw std::runtime_error("secret detail /root/x.cpp:12");
+}
+Response small_ok(const TestSettings&, const Request&, const PathParams&) { return Response::json(200, {{"a", 1}}); }
 
-const Router test_router({
-    {"GET", "/api/items/:id", echo_params},
-    {"POST", "/api/items/:id", echo_params, 100},
-    {"GET", "/api/items/:id/tags/:tag", echo_params},
-    {"POST", "/api/fail", throws_http},
-    {"GET", "/api/boom", throws_other},
+const Router<TestSettings> test_router({
+    {"GET", "/api/items/:id", echo_params, body(0).limit("pnptv_api:20")},
+    {"POST", "/api/items/:id", echo_params, body(100)},
+    {"GET", "/api/items/:id/tags/:tag", echo_params, body(0).capability_urls()},
+    {"POST", "/api/fail", throws_http, body(10).internal_only()},
+    {"GET", "/api/boom", throws_other, body(0).guard_target()},
+    {"POST", "/small", small_ok, body(10)},
+    {"GET", "/t", small_ok, body(0)},
 });
+
+Response dispatch(const Request& r) { return test_router.dispatch(test_settings, r); }
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(router)
 
 BOOST_AUTO_TEST_CASE(matches_params_decoded) {
-    auto r = test_router.dispatch(testing::make_request("GET", "/api/items/a%20b/tags/x"));
+    auto r = dispatch(testing::make_request("GET", "/api/items/a%20b/tags/x"));
     BOOST_TEST(r.status == 200);
     auto j = testing::body_json(r);
     BOOST_TEST(j["id"] == "a b");
     BOOST_TEST(j["tag"] == "x");
+    BOOST_TEST(j["greeting"] == "hola");
 }
 
 BOOST_AUTO_TEST_CASE(unknown_path_is_json_404) {
     for (const char* p : {"/api/items", "/api/items/", "/api/items/1/", "/nope", "/api/items/1/tags", ""}) {
-        auto r = test_router.dispatch(testing::make_request("GET", p));
+        auto r = dispatch(testing::make_request("GET", p));
         BOOST_TEST(r.status == 404, p);
         BOOST_TEST(testing::body_json(r)["error"]["code"] == "not_found");
     }
 }
 
 BOOST_AUTO_TEST_CASE(wrong_method_is_405_with_allow) {
-    auto r = test_router.dispatch(testing::make_request("DELETE", "/api/items/7"));
+    auto r = dispatch(testing::make_request("DELETE", "/api/items/7"));
     BOOST_TEST(r.status == 405);
     BOOST_TEST(*r.header("Allow") == "GET, HEAD, POST");
     BOOST_TEST(testing::body_json(r)["error"]["code"] == "method_not_allowed");
 }
 
 BOOST_AUTO_TEST_CASE(head_is_served_by_get) {
-    BOOST_TEST(test_router.dispatch(testing::make_request("HEAD", "/api/items/7")).status == 200);
+    BOOST_TEST(dispatch(testing::make_request("HEAD", "/api/items/7")).status == 200);
 }
 
 BOOST_AUTO_TEST_CASE(malformed_param_escape_is_400) {
-    auto r = test_router.dispatch(testing::make_request("GET", "/api/items/%zz"));
+    auto r = dispatch(testing::make_request("GET", "/api/items/%zz"));
     BOOST_TEST(r.status == 400);
     BOOST_TEST(testing::body_json(r)["error"]["code"] == "malformed_path");
 }
 
 BOOST_AUTO_TEST_CASE(malformed_query_is_400) {
-    auto r = test_router.dispatch(testing::make_request("GET", "/api/items/1?id=%zz&hash=%"));
+    auto r = dispatch(testing::make_request("GET", "/api/items/1?id=%zz&hash=%"));
     BOOST_TEST(r.status == 400);
     BOOST_TEST(testing::body_json(r)["error"]["code"] == "malformed_query");
 }
 
 BOOST_AUTO_TEST_CASE(http_error_becomes_json_with_field) {
-    auto r = test_router.dispatch(testing::make_request("POST", "/api/fail"));
+    auto r = dispatch(testing::make_request("POST", "/api/fail"));
     BOOST_TEST(r.status == 422);
     auto j = testing::body_json(r);
     BOOST_TEST(j["error"]["code"] == "bad_plan");
@@ -179,17 +196,24 @@ BOOST_AUTO_TEST_CASE(http_error_becomes_json_with_field) {
 }
 
 BOOST_AUTO_TEST_CASE(other_exceptions_are_500_without_details) {
-    auto r = test_router.dispatch(testing::make_request("GET", "/api/boom"));
+    auto r = dispatch(testing::make_request("GET", "/api/boom"));
     BOOST_TEST(r.status == 500);
     BOOST_TEST(r.body.find("secret") == std::string::npos);
     BOOST_TEST(r.body.find(".cpp") == std::string::npos);
     BOOST_TEST(testing::body_json(r)["error"]["code"] == "internal_error");
 }
 
-BOOST_AUTO_TEST_CASE(describes_its_routes_for_nginx) {
-    std::string d = describe_routes(test_router);
-    BOOST_TEST(d.find("POST /api/items/:id 100\n") != std::string::npos);
-    BOOST_TEST(d.find("GET /api/items/:id 16384\n") != std::string::npos);
+BOOST_AUTO_TEST_CASE(describes_its_routes_and_policy_for_nginx) {
+    BOOST_TEST(describe_routes(test_router.specs(), {{"/app/"}, {"/live/", true}}) ==
+               "route GET /api/items/:id body=0 limit=pnptv_api:20\n"
+               "route POST /api/items/:id body=100\n"
+               "route GET /api/items/:id/tags/:tag body=0 capability\n"
+               "route POST /api/fail body=10 internal\n"
+               "route GET /api/boom body=0 guard\n"
+               "route POST /small body=10\n"
+               "route GET /t body=0\n"
+               "guards /app/\n"
+               "guards /live/ capability\n");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -281,23 +305,45 @@ BOOST_AUTO_TEST_CASE(oversize_body_without_length_is_413) {
     }
 }
 
-BOOST_AUTO_TEST_CASE(bad_or_short_content_length_is_400) {
-    for (const char* cl : {"abc", "-1", "1e3", "", "99999999999999999999"}) {
-        Request r = testing::make_request("POST", "/", {}, {{"content-length", cl}});
-        try {
-            read_body(r, 100, reader("x"));
-            BOOST_FAIL("expected 400 for " << cl);
-        } catch (const HttpError& e) {
-            BOOST_TEST((e.status == 400 || e.status == 413), cl);
-        }
+namespace {
+// The HttpError read_body throws for this Content-Length and body (a failed check if none).
+std::optional<HttpError> read_body_error(const std::string& content_length, const std::string& body) {
+    Request r = testing::make_request("POST", "/", {}, {{"content-length", content_length}});
+    try {
+        read_body(r, 100, reader(body));
+    } catch (const HttpError& e) {
+        return e;
     }
-    Request r = testing::make_request("POST", "/", {}, {{"content-length", "10"}});
-    BOOST_CHECK_THROW(read_body(r, 100, reader("short")), HttpError);
+    BOOST_ERROR("no error for Content-Length " << content_length);
+    return std::nullopt;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(bad_content_length_is_400) {
+    for (const char* cl : {"abc", "-1", "+5", "1e3", "", " 5", "99999999999999999999"}) {
+        auto e = read_body_error(cl, "x");
+        BOOST_TEST((e && e->status == 400), cl);
+        BOOST_TEST((e && e->code == "bad_content_length"), cl);
+    }
 }
 
+BOOST_AUTO_TEST_CASE(short_body_is_400) {
+    auto e = read_body_error("10", "short");
+    BOOST_TEST((e && e->status == 400));
+    BOOST_TEST((e && e->code == "truncated_body"));
+}
+
+namespace {
+Function started_test_function(Pairs settings = {}) {
+    Function f = make_function("t", test_router);
+    SettingsReader r(std::move(settings));
+    f.start(r);
+    return f;
+}
+}  // namespace
+
 BOOST_AUTO_TEST_CASE(serve_adds_request_id_and_no_store) {
-    static const Router r({{"GET", "/t", [](const Request&, const PathParams&) { return Response::json(200, {{"a", 1}}); }}});
-    Function f{"t", r, {}};
+    Function f = started_test_function();
     Request req = testing::make_request("GET", "/t");
     req.request_id = "rid-1";
     Response resp = serve(f, req, reader(""));
@@ -310,12 +356,18 @@ BOOST_AUTO_TEST_CASE(serve_adds_request_id_and_no_store) {
 }
 
 BOOST_AUTO_TEST_CASE(serve_answers_413_for_a_route_cap) {
-    static const Router r({{"POST", "/small", [](const Request&, const PathParams&) { return Response::json(200, {}); }, 10}});
-    Function f{"t", r, {}};
+    Function f = started_test_function();
     Request req = testing::make_request("POST", "/small", {}, {{"content-length", "11"}});
     Response resp = serve(f, req, reader(std::string(11, 'x')));
     BOOST_TEST(resp.status == 413);
     BOOST_TEST(testing::body_json(resp)["error"]["code"] == "body_too_large");
+}
+
+BOOST_AUTO_TEST_CASE(the_handler_gets_the_settings_read_at_start) {
+    Function f = started_test_function({{"TEST_GREETING", "buenas"}});
+    Request req = testing::make_request("GET", "/api/items/1");
+    BOOST_TEST(testing::body_json(serve(f, req, reader("")))["greeting"] == "buenas");
+    BOOST_TEST(f.routes.size() == test_router.specs().size());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -338,22 +390,64 @@ BOOST_AUTO_TEST_CASE(rejects_lines_that_are_not_settings) {
     BOOST_CHECK_THROW(parse_env_file("=1\n"), ConfigError);
 }
 
-BOOST_AUTO_TEST_CASE(typed_settings_and_missing_ones) {
-    setenv("PNPTV_T_INT", "42", 1);
-    setenv("PNPTV_T_BAD", "4x", 1);
-    setenv("PNPTV_T_BOOL", "FALSE", 1);
-    BOOST_TEST(setting_int("PNPTV_T_INT", 1) == 42);
-    BOOST_TEST(setting_int("PNPTV_T_UNSET", 7) == 7);
-    BOOST_CHECK_THROW(setting_int("PNPTV_T_BAD", 1), ConfigError);
-    BOOST_TEST(setting_bool("PNPTV_T_BOOL", true) == false);
-    BOOST_CHECK_THROW(setting_bool("PNPTV_T_INT", true), ConfigError);
-    BOOST_TEST(*first_missing_setting({"PNPTV_T_INT", "PNPTV_T_UNSET"}) == "PNPTV_T_UNSET");
+namespace {
+// The message of the ConfigError `read` throws; a failed check if it throws none.
+std::string config_error(const std::function<void()>& read) {
     try {
-        required_setting("PNPTV_T_UNSET");
-        BOOST_FAIL("expected ConfigError");
+        read();
     } catch (const ConfigError& e) {
-        BOOST_TEST(std::string(e.what()).find("PNPTV_T_UNSET") != std::string::npos);
+        return e.what();
     }
+    BOOST_ERROR("no ConfigError");
+    return {};
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(typed_settings) {
+    SettingsReader r({{"N", "42"}, {"B", "FALSE"}, {"U", "https://pnptv.test//"}, {"T", " x "}, {"L", "a, b ,c"}});
+    BOOST_TEST(r.integer("N", 1, 0, 100) == 42);
+    BOOST_TEST(SettingsReader(Pairs{{"M", "-3"}}).integer("M", 1, -5, 5) == -3);
+    BOOST_TEST(r.integer("UNSET", 7, 0, 100) == 7);
+    BOOST_TEST(r.flag("B", true) == false);
+    BOOST_TEST(r.flag("UNSET", true) == true);
+    BOOST_TEST(r.url("U") == "https://pnptv.test");
+    BOOST_TEST(r.url("UNSET", "http://fallback.test") == "http://fallback.test");
+    BOOST_TEST(r.text("T") == " x ");
+    BOOST_TEST(!r.optional_text("UNSET").has_value());
+    BOOST_TEST(!r.optional_secret("UNSET").has_value());
+    auto list = r.secret_list("L");
+    BOOST_TEST(list.size() == 3u);
+    BOOST_TEST(list[1].reveal() == "b");
+}
+
+BOOST_AUTO_TEST_CASE(the_last_value_of_a_name_wins_and_empty_is_unset) {
+    SettingsReader r({{"A", "file"}, {"A", "environment"}, {"E", "x"}, {"E", ""}});
+    BOOST_TEST(r.text("A") == "environment");
+    BOOST_TEST(r.text("E", "fallback") == "fallback");
+}
+
+BOOST_AUTO_TEST_CASE(bad_or_missing_settings_stop_it_naming_them) {
+    SettingsReader r({{"N", "4x"}, {"P", "+5"}, {"BIG", "101"}, {"B", "maybe"}, {"U", "ftp://x"}, {"L", " , "}});
+    BOOST_TEST(config_error([&] { r.integer("N", 1, 0, 100); }).find("N ") != std::string::npos);
+    BOOST_TEST(config_error([&] { r.integer("P", 1, 0, 100); }).find("P ") != std::string::npos);
+    BOOST_TEST(config_error([&] { r.integer("BIG", 1, 0, 100); }).find("BIG") != std::string::npos);
+    BOOST_TEST(config_error([&] { r.flag("B", true); }).find("B ") != std::string::npos);
+    BOOST_TEST(config_error([&] { r.url("U"); }).find("U ") != std::string::npos);
+    BOOST_TEST(config_error([&] { r.secret_list("L"); }).find("L ") != std::string::npos);
+    BOOST_TEST(config_error([&] { r.text("MISSING_ONE"); }).find("MISSING_ONE") != std::string::npos);
+    BOOST_TEST(config_error([&] { r.secret("MISSING_TWO"); }).find("MISSING_TWO") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(describing_lists_every_setting_and_checks_nothing) {
+    auto r = SettingsReader::describing();
+    r.text("REQUIRED_ONE");
+    r.integer("COUNT", 5, 1, 9);
+    r.secret("KEY");
+    BOOST_TEST(r.described().size() == 3u);
+    BOOST_TEST(r.described()[0].name == "REQUIRED_ONE");
+    BOOST_TEST(r.described()[0].fallback.empty());
+    BOOST_TEST(r.described()[1].fallback == "5");
+    BOOST_TEST(r.described()[2].type == "secret");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -454,6 +548,35 @@ BOOST_AUTO_TEST_CASE(character_classes_decimals_and_html) {
     for (const char* bad : {"", ".5", "5.", "1e3", "-1", "1,5", "12345678901", "1.1234567", "1.2.3", " 1"})
         BOOST_TEST(!is_decimal(bad), bad);
     BOOST_TEST(html_escape("<a href=\"x\">&'</a>") == "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
+}
+
+BOOST_AUTO_TEST_CASE(ids_are_plain_digits_that_fit_a_bigint) {
+    BOOST_TEST(parse_id("0").value_or(-1) == 0);
+    BOOST_TEST(parse_id("42").value_or(-1) == 42);
+    BOOST_TEST(parse_id("999999999999999999").value_or(-1) == 999999999999999999LL);
+    for (const char* bad : {"", "-1", "+1", " 1", "1 ", "1e3", "0x10", "1.0", "9999999999999999999", "12a"})
+        BOOST_TEST(!parse_id(bad).has_value(), bad);
+}
+
+namespace {
+// The HttpError parse_json_object throws for this body and Content-Type (a failed check if none).
+std::string json_body_error(const std::string& body, const std::string& type) {
+    try {
+        parse_json_object(testing::make_request("POST", "/", body, {{"content-type", type}}));
+    } catch (const HttpError& e) {
+        return std::to_string(e.status) + " " + e.code;
+    }
+    BOOST_ERROR("no error for " << body);
+    return {};
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(json_bodies_are_objects_sent_as_json) {
+    BOOST_TEST(parse_json_object(testing::make_request("POST", "/", R"({"a":1})", {{"content-type", "application/json; charset=utf-8"}}))["a"] == 1);
+    BOOST_TEST(json_body_error(R"({"a":1})", "text/plain") == "415 unsupported_media_type");
+    BOOST_TEST(json_body_error(R"({"a":)", "application/json") == "400 invalid_json");
+    BOOST_TEST(json_body_error("[1]", "application/json") == "400 invalid_json");
+    BOOST_TEST(json_body_error("", "application/json") == "400 invalid_json");
 }
 
 BOOST_AUTO_TEST_CASE(redis_urls) {

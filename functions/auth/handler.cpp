@@ -4,7 +4,6 @@
 #include <ctime>
 
 #include "authz.hpp"
-#include "config.hpp"
 #include "cookies.hpp"
 #include "crypto.hpp"
 #include "csrf.hpp"
@@ -51,10 +50,10 @@ SELECT u.id, u.telegram_id, u.username, u.first_name, u.last_name, u.photo_url, 
 )sql";
 
 // 100 requests per minute per client IP on every route here (nginx limit_req is the outer layer).
-template <Handler H>
-Response rate_limited(const Request& request, const PathParams& params) {
+template <Handler<Settings> H>
+Response rate_limited(const Settings& s, const Request& request, const PathParams& params) {
     enforce_rate_limit("auth", request.remote_addr, requests_per_minute, 60);
-    return H(request, params);
+    return H(s, request, params);
 }
 
 std::string language_from(std::string_view language_code) {
@@ -72,9 +71,8 @@ std::string language_from(std::string_view language_code) {
     throw HttpError(401, "telegram_auth_failed", describe(result.result), result.field);
 }
 
-TelegramAuth check_widget_fields(const Request& request, const Pairs& fields, std::string_view via) {
-    TelegramAuth result = verify_login_widget(fields, required_setting("TELEGRAM_BOT_TOKEN"), std::time(nullptr),
-                                              setting_int("AUTH_MAX_AGE_SECONDS", 86400));
+TelegramAuth check_widget_fields(const Settings& s, const Request& request, const Pairs& fields, std::string_view via) {
+    TelegramAuth result = verify_login_widget(fields, s.bot_token.reveal(), std::time(nullptr), s.max_age_seconds);
     if (result.result != TelegramAuthResult::ok) reject_login(request, result, via);
     return result;
 }
@@ -85,7 +83,7 @@ struct LoggedIn {
 };
 
 // Everything after Telegram vouched for the user: save them, refuse the banned, rotate the session.
-LoggedIn complete_login(const Request& request, const TelegramUser& tg, std::string_view via) {
+LoggedIn complete_login(const Settings& s, const Request& request, const TelegramUser& tg, std::string_view via) {
     std::string photo = tg.photo_url.rfind("https://", 0) == 0 ? tg.photo_url : "";
     auto row = db().exec(upsert_user_sql, {tg.id, tg.username, tg.first_name, tg.last_name, photo,
                                            language_from(tg.language_code)});
@@ -106,9 +104,9 @@ LoggedIn complete_login(const Request& request, const TelegramUser& tg, std::str
     }
     // No fixation: whatever session came with the request ends, and a new sid is minted.
     if (auto old = request.cookie(session_cookie_name))
-        if (auto sid = unsign_session_cookie(*old, session_secrets())) destroy_session(*sid);
-    std::string sid = create_session(user);
-    auto expires = std::chrono::system_clock::now() + std::chrono::seconds(session_ttl_seconds());
+        if (auto sid = unsign_session_cookie(*old, s.web.session.secrets)) destroy_session(*sid);
+    std::string sid = create_session(s.web.session, user);
+    auto expires = std::chrono::system_clock::now() + std::chrono::seconds(s.web.session.ttl_seconds);
     log_event(LogLevel::info, "login", {{"user_id", user.id}, {"via", via}, {"remote", request.remote_addr}});
     return {{{"id", user.id},
              {"telegram_id", user.telegram_id},
@@ -117,11 +115,11 @@ LoggedIn complete_login(const Request& request, const TelegramUser& tg, std::str
              {"role", user.role},
              {"tier", user.tier},
              {"language", user.language}},
-            session_set_cookie(sid, expires)};
+            session_set_cookie(s.web.session, sid, expires)};
 }
 
-Json parse_json_body(const Request& request) {
-    require_same_origin(request);  // a login posted from another site is login CSRF
+Json parse_json_body(const Settings& s, const Request& request) {
+    require_same_origin(request, s.web.public_base_url, s.web.session.cookie_secure);  // a login posted from another site is login CSRF
     if (request.media_type() != "application/json")
         throw HttpError(415, "unsupported_media_type", "Send the login as application/json.");
     Json body = Json::parse(request.body, nullptr, false);
@@ -136,30 +134,32 @@ Response login_answer(LoggedIn in, const std::string& redirect) {
     return r;
 }
 
-CookieOptions login_state_options() {
+CookieOptions login_state_options(const Settings& s) {
     CookieOptions o;
-    o.secure = setting_bool("COOKIE_SECURE", true);
+    o.secure = s.web.session.cookie_secure;
     return o;
 }
 
-std::string_view login_state_cookie() { return setting_bool("COOKIE_SECURE", true) ? "__Host-pnptv_login_state" : "pnptv_login_state"; }
+std::string_view login_state_cookie(const Settings& s) {
+    return s.web.session.cookie_secure ? "__Host-pnptv_login_state" : "pnptv_login_state";
+}
 
-std::string clear_login_state() {
-    return build_set_cookie(login_state_cookie(), "", std::chrono::system_clock::time_point{}, login_state_options());
+std::string clear_login_state(const Settings& s) {
+    return build_set_cookie(login_state_cookie(s), "", std::chrono::system_clock::time_point{}, login_state_options(s));
 }
 
 // A fresh state value, set as a cookie on `response`; the caller puts it in the return URL.
-std::string issue_login_state(Response& response) {
+std::string issue_login_state(const Settings& s, Response& response) {
     std::string state = random_token(16);
-    response.set_cookies.push_back(build_set_cookie(login_state_cookie(), state,
+    response.set_cookies.push_back(build_set_cookie(login_state_cookie(s), state,
                                                     std::chrono::system_clock::now() + std::chrono::minutes(login_state_minutes),
-                                                    login_state_options()));
+                                                    login_state_options(s)));
     return state;
 }
 
-void require_login_state(const Request& request) {
+void require_login_state(const Settings& s, const Request& request) {
     std::string sent = find_value(request.query, "state").value_or("");
-    std::string kept = request.cookie(login_state_cookie()).value_or("");
+    std::string kept = request.cookie(login_state_cookie(s)).value_or("");
     if (sent.empty() || kept.empty() || !constant_time_equal(sent, kept)) {
         log_event(LogLevel::warn, "login_failed", {{"remote", request.remote_addr}, {"via", "widget_redirect"}, {"reason", "state mismatch"}});
         throw HttpError(403, "login_state_mismatch", "This login was not started in this browser. Start again from the login page.");
@@ -171,27 +171,26 @@ std::string redirect_param(const Request& request) {
 }
 
 // GET|POST /api/webapp/auth/telegram/start → Telegram's OAuth page, which returns to the callback.
-Response start(const Request& request, const PathParams&) {
-    std::string token = required_setting("TELEGRAM_BOT_TOKEN");
+Response start(const Settings& s, const Request& request, const PathParams&) {
+    const std::string& token = s.bot_token.reveal();
     std::string bot_id = token.substr(0, token.find(':'));
-    std::string base = public_base_url();
-    if (request.method == "POST") require_same_origin(request);
+    const std::string& base = s.web.public_base_url;
+    if (request.method == "POST") require_same_origin(request, base, s.web.session.cookie_secure);
     Response r;
-    std::string state = issue_login_state(r);
-    std::string callback = base + "/api/webapp/auth/telegram/callback?redirect=" + percent_encode(redirect_param(request)) +
+    std::string state = issue_login_state(s, r);
+    std::string callback = base + std::string(callback_path) + "?redirect=" + percent_encode(redirect_param(request)) +
                            "&state=" + state;
-    std::string oauth = url_setting("TELEGRAM_OAUTH_BASE", "https://oauth.telegram.org");
     r.status = 302;
-    r.headers.emplace_back("Location", oauth + "/auth?bot_id=" + percent_encode(bot_id) + "&origin=" + percent_encode(base) +
+    r.headers.emplace_back("Location", s.oauth_base + "/auth?bot_id=" + percent_encode(bot_id) + "&origin=" + percent_encode(base) +
                                            "&request_access=write&return_to=" + percent_encode(callback));
     return r;
 }
 
 // GET /api/webapp/auth/telegram/state — for a page that shows the widget with data-auth-url:
 // the state value to put in that URL, bound to this browser by a cookie.
-Response login_state(const Request&, const PathParams&) {
+Response login_state(const Settings& s, const Request&, const PathParams&) {
     Response r;
-    std::string state = issue_login_state(r);
+    std::string state = issue_login_state(s, r);
     Response answer = Response::json(200, {{"state", state}});
     answer.set_cookies = std::move(r.set_cookies);
     return answer;
@@ -233,7 +232,7 @@ constexpr std::string_view fragment_page = R"html(<!doctype html>
 
 // GET /api/webapp/auth/telegram/callback — fields in the query (widget data-auth-url) or none
 // (OAuth redirect: the fragment page above takes over).
-Response callback(const Request& request, const PathParams&) {
+Response callback(const Settings& s, const Request& request, const PathParams&) {
     Pairs fields;
     for (const auto& kv : request.query)
         if (kv.first != "redirect" && kv.first != "state") fields.push_back(kv);  // ours, not Telegram's: not signed
@@ -241,58 +240,57 @@ Response callback(const Request& request, const PathParams&) {
         Response page = Response::text(200, std::string(fragment_page), "text/html; charset=utf-8");
         return page;
     }
-    require_login_state(request);
-    TelegramAuth result = check_widget_fields(request, fields, "widget_redirect");
-    LoggedIn in = complete_login(request, result.user, "widget_redirect");
+    require_login_state(s, request);
+    TelegramAuth result = check_widget_fields(s, request, fields, "widget_redirect");
+    LoggedIn in = complete_login(s, request, result.user, "widget_redirect");
     Response r = Response::redirect(redirect_param(request));
     r.set_cookies.push_back(std::move(in.set_cookie));
-    r.set_cookies.push_back(clear_login_state());
+    r.set_cookies.push_back(clear_login_state(s));
     return r;
 }
 
 // POST /api/webapp/auth/telegram — the widget's JavaScript callback, or the fragment page.
-Response login_widget_json(const Request& request, const PathParams&) {
-    Json body = parse_json_body(request);
+Response login_widget_json(const Settings& s, const Request& request, const PathParams&) {
+    Json body = parse_json_body(s, request);
     auto fields = login_fields_from_json(body);
     if (!fields)
         throw HttpError(400, "invalid_login_fields", "Login fields must be strings or whole numbers.");
-    require_login_state(request);
-    TelegramAuth result = check_widget_fields(request, *fields, "widget");
-    Response r = login_answer(complete_login(request, result.user, "widget"), redirect_param(request));
-    r.set_cookies.push_back(clear_login_state());
+    require_login_state(s, request);
+    TelegramAuth result = check_widget_fields(s, request, *fields, "widget");
+    Response r = login_answer(complete_login(s, request, result.user, "widget"), redirect_param(request));
+    r.set_cookies.push_back(clear_login_state(s));
     return r;
 }
 
 // POST /api/webapp/auth/webapp — {"initData": "<Telegram.WebApp.initData>"} from the Mini App.
-Response login_webapp(const Request& request, const PathParams&) {
-    Json body = parse_json_body(request);
+Response login_webapp(const Settings& s, const Request& request, const PathParams&) {
+    Json body = parse_json_body(s, request);
     if (!body.contains("initData") || !body["initData"].is_string())
         throw HttpError(400, "missing_field", "initData (a string) is required.", "initData");
     const std::string init_data = body["initData"].get<std::string>();
     if (init_data.empty() || init_data.size() > 4096)
         throw HttpError(400, "invalid_field", "initData is empty or too long.", "initData");
-    TelegramAuth result = verify_webapp_init_data(init_data, required_setting("TELEGRAM_BOT_TOKEN"), std::time(nullptr),
-                                                  setting_int("AUTH_MAX_AGE_SECONDS", 86400));
+    TelegramAuth result = verify_webapp_init_data(init_data, s.bot_token.reveal(), std::time(nullptr), s.max_age_seconds);
     if (result.result != TelegramAuthResult::ok) reject_login(request, result, "webapp");
-    return login_answer(complete_login(request, result.user, "webapp"), redirect_param(request));
+    return login_answer(complete_login(s, request, result.user, "webapp"), redirect_param(request));
 }
 
 // POST /api/webapp/auth/logout — always clears the cookie; destroys the session when there is one.
-Response logout(const Request& request, const PathParams&) {
-    require_same_origin(request);
+Response logout(const Settings& s, const Request& request, const PathParams&) {
+    require_same_origin(request, s.web.public_base_url, s.web.session.cookie_secure);
     if (auto cookie = request.cookie(session_cookie_name))
-        if (auto sid = unsign_session_cookie(*cookie, session_secrets())) destroy_session(*sid);
+        if (auto sid = unsign_session_cookie(*cookie, s.web.session.secrets)) destroy_session(*sid);
     Response r = Response::json(200, {{"ok", true}});
-    r.set_cookies.push_back(session_clear_cookie());
+    r.set_cookies.push_back(session_clear_cookie(s.web.session));
     return r;
 }
 
 // GET /api/webapp/auth/me — who am I; also re-issues the cookie with a fresh Expires (rolling).
-Response me(const Request& request, const PathParams&) {
-    Identity id = require_session(request);
+Response me(const Settings& s, const Request& request, const PathParams&) {
+    Identity id = require_session(s.web, request);
     auto row = db().exec(me_sql, {id.user_id});
     if (row.rows() == 0) throw HttpError(401, "unauthenticated", "Log in to continue.");
-    auto expires = renew_session(id.sid);
+    auto expires = renew_session(s.web.session, id.sid);
     if (!expires) throw HttpError(401, "unauthenticated", "Log in to continue.");
     Json subscription = nullptr;
     if (!row.is_null(0, 10))
@@ -310,28 +308,38 @@ Response me(const Request& request, const PathParams&) {
                                       {"role", id.role},
                                       {"tier", id.tier},
                                       {"subscription", subscription}});
-    r.set_cookies.push_back(session_set_cookie(id.sid, *expires));
+    r.set_cookies.push_back(session_set_cookie(s.web.session, id.sid, *expires));
     return r;
 }
 
-const Router routes({
-    {"GET", "/api/webapp/auth/telegram/start", rate_limited<start>, 0},
-    {"POST", "/api/webapp/auth/telegram/start", rate_limited<start>, 1024},
-    {"GET", "/api/webapp/auth/telegram/state", rate_limited<login_state>, 0},
-    {"GET", "/api/webapp/auth/telegram/callback", rate_limited<callback>, 0},
-    {"POST", "/api/webapp/auth/telegram", rate_limited<login_widget_json>, login_body_cap},
-    {"POST", "/api/webapp/auth/webapp", rate_limited<login_webapp>, login_body_cap},
-    {"POST", "/api/webapp/auth/logout", rate_limited<logout>, 1024},
-    {"GET", "/api/webapp/auth/me", rate_limited<me>, 0},
+// Every route: 100 requests a minute per client address here, nginx's zone in front.
+const RoutePolicy limited = body(0).limit("pnptv_auth:100");
+
+const Router<Settings> routes({
+    {"GET", std::string(start_path), rate_limited<start>, limited},
+    {"POST", std::string(start_path), rate_limited<start>, body(1024).limit("pnptv_auth:100")},
+    {"GET", std::string(state_path), rate_limited<login_state>, limited},
+    // The widget's signed fields in the query are a login: nothing of the URL is logged.
+    {"GET", std::string(callback_path), rate_limited<callback>, body(0).limit("pnptv_auth:100").capability_urls()},
+    {"POST", std::string(widget_login_path), rate_limited<login_widget_json>, body(login_body_cap).limit("pnptv_auth:100")},
+    {"POST", std::string(webapp_login_path), rate_limited<login_webapp>, body(login_body_cap).limit("pnptv_auth:100")},
+    {"POST", std::string(logout_path), rate_limited<logout>, body(1024).limit("pnptv_auth:100")},
+    {"GET", std::string(me_path), rate_limited<me>, limited},
 });
 
 }  // namespace
 
-Response handle(const Request& request) { return routes.dispatch(request); }
+Settings Settings::read(SettingsReader& r) {
+    Settings s{DatabaseSettings::read(r), RedisSettings::read(r), WebSettings::read(r), r.secret("TELEGRAM_BOT_TOKEN"),
+               r.url("TELEGRAM_OAUTH_BASE", "https://oauth.telegram.org"),
+               r.integer("AUTH_MAX_AGE_SECONDS", 86400, 60, 31536000)};
+    return s;
+}
+
+Response handle(const Settings& settings, const Request& request) { return routes.dispatch(settings, request); }
 
 const Function& function() {
-    static const Function f{"auth", routes,
-                            {"DATABASE_URL", "REDIS_URL", "SESSION_SECRETS", "TELEGRAM_BOT_TOKEN", "PUBLIC_BASE_URL"}};
+    static const Function f = make_function("auth", routes);
     return f;
 }
 

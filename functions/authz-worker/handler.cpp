@@ -6,7 +6,6 @@
 #include <chrono>
 
 #include "authz.hpp"
-#include "config.hpp"
 #include "log.hpp"
 #include "pg.hpp"
 #include "redis.hpp"
@@ -73,9 +72,9 @@ int fix(const std::vector<AuthzRecord>& records) {
 
 }  // namespace
 
-Settings settings_from_config() {
-    Settings s;
-    s.repair_interval_seconds = static_cast<int>(setting_int("AUTHZ_REPAIR_INTERVAL_SECONDS", 300));
+Settings Settings::read(SettingsReader& r) {
+    Settings s{DatabaseSettings::read(r), RedisSettings::read(r)};
+    s.repair_interval_seconds = static_cast<int>(r.integer("AUTHZ_REPAIR_INTERVAL_SECONDS", 300, 1, 86400));
     return s;
 }
 
@@ -127,9 +126,8 @@ void pause(int ms) {
     for (int waited = 0; waited < ms && !stop_requested(); waited += 50) usleep(50000);
 }
 
-int main_loop() {
-    const Settings s = settings_from_config();
-    Pg listener(required_setting("DATABASE_URL"));
+int main_loop(const Settings& s) {
+    Pg listener(s.database.url);
     bool listening = false;
     long long repair_cursor = 0;
     int redis_failures = 0;
@@ -188,7 +186,7 @@ int main_loop() {
 }  // namespace
 
 const Daemon& daemon() {
-    static const Daemon d{"authz-worker", {"DATABASE_URL", "REDIS_URL"}, main_loop};
+    static const Daemon d = make_daemon("authz-worker", main_loop);
     return d;
 }
 

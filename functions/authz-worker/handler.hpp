@@ -9,18 +9,22 @@
 // It never waits behind Telegram, e-mail or ePayco.
 #pragma once
 
+#include "pg.hpp"
+#include "redis.hpp"
 #include "runtime.hpp"
 
 namespace authz_worker {
 
 struct Settings {
+    pnptv::DatabaseSettings database;
+    pnptv::RedisSettings redis;
     int batch = 500;                  // changes applied per round
     long retry_cap_seconds = 30;      // backoff while Redis is down, capped here
     int repair_batch = 1000;          // users checked per repair step
     int repair_interval_seconds = 300;  // a full pass over all users at most this often
     int recent_minutes = 10;          // users changed this recently are compared field by field
+    static Settings read(pnptv::SettingsReader& r);  // AUTHZ_REPAIR_INTERVAL_SECONDS; the rest are fixed
 };
-Settings settings_from_config();
 
 // Applies due changes; returns how many were applied, or -1 when Redis did not answer (they are
 // rescheduled with backoff).

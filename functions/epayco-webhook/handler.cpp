@@ -1,6 +1,5 @@
 #include "handler.hpp"
 
-#include "config.hpp"
 #include "epayco.hpp"
 #include "log.hpp"
 #include "payment_references.hpp"
@@ -27,28 +26,33 @@ Pairs confirmation_fields(const Request& request) {
 // A signed claim only names a reference: it is stored once and answered at once; the verifier
 // asks ePayco what that reference is and applies its answer. The reply says "received" and
 // nothing else, whatever the claim said, so a caller learns nothing by probing.
-Response confirm(const Request& request, const PathParams&) {
+Response confirm(const Settings& s, const Request& request, const PathParams&) {
     const EpaycoClaim claim = parse_epayco_claim(confirmation_fields(request));
     // The merchant id and key come from configuration only, never from the request.
-    if (!epayco_claim_authentic(claim, required_setting("EPAYCO_CUST_ID"), required_setting("EPAYCO_P_KEY"))) {
+    if (!epayco_claim_authentic(claim, s.merchant)) {
         log_event(LogLevel::warn, "epayco_bad_signature", {{"ref_payco", claim.ref}, {"remote", request.remote_addr}});
         throw HttpError(400, "invalid_signature", "The confirmation's signature or merchant does not match.", "x_signature");
     }
-    store_claim(claim, static_cast<int>(setting_int("EPAYCO_RECHECK_SECONDS", 30)));
+    store_claim(claim, s.recheck_seconds);
     return Response::json(200, {{"received", true}});
 }
 
-const Router routes({
-    {"POST", "/api/webhook/epayco", confirm, max_confirmation_bytes},
-    {"GET", "/api/webhook/epayco", confirm, 0},
+// When ePayco confirms by GET its signed fields are in the URL: nothing of it is logged.
+const Router<Settings> routes({
+    {"POST", std::string(confirmation_path), confirm, body(max_confirmation_bytes)},
+    {"GET", std::string(confirmation_path), confirm, body(0).capability_urls()},
 });
 
 }  // namespace
 
-Response handle(const Request& request) { return routes.dispatch(request); }
+Settings Settings::read(SettingsReader& r) {
+    return {DatabaseSettings::read(r), EpaycoMerchant::read(r), static_cast<int>(r.integer("EPAYCO_RECHECK_SECONDS", 30, 1, 86400))};
+}
+
+Response handle(const Settings& settings, const Request& request) { return routes.dispatch(settings, request); }
 
 const Function& function() {
-    static const Function f{"epayco-webhook", routes, {"DATABASE_URL", "EPAYCO_CUST_ID", "EPAYCO_P_KEY"}};
+    static const Function f = make_function("epayco-webhook", routes);
     return f;
 }
 

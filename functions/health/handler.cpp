@@ -43,7 +43,7 @@ std::string check_redis() {
     }
 }
 
-Response get_health(const Request&, const PathParams&) {
+Response get_health(const Settings&, const Request&, const PathParams&) {
     std::string pg = check_postgres();
     std::string rd = check_redis();
     bool ok = pg == "ok" && rd == "ok";
@@ -60,16 +60,18 @@ Response get_health(const Request&, const PathParams&) {
     return r;
 }
 
-const Router routes({
-    {"GET", "/health", get_health, 0},
+const Router<Settings> routes({
+    {"GET", std::string(health_path), get_health, body(0)},
 });
 
 }  // namespace
 
-Response handle(const Request& request) { return routes.dispatch(request); }
+Settings Settings::read(SettingsReader& r) { return {DatabaseSettings::read(r), RedisSettings::read(r)}; }
+
+Response handle(const Settings& settings, const Request& request) { return routes.dispatch(settings, request); }
 
 const Function& function() {
-    static const Function f{"health", routes, {"DATABASE_URL", "REDIS_URL"}};
+    static const Function f = make_function("health", routes);
     return f;
 }
 

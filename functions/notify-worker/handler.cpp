@@ -8,7 +8,6 @@
 #include <thread>
 #include <unordered_map>
 
-#include "config.hpp"
 #include "crypto.hpp"
 #include "log.hpp"
 #include "backoff.hpp"
@@ -52,40 +51,30 @@ constexpr const char* next_due_sql =
     "SELECT EXTRACT(EPOCH FROM min(GREATEST(next_attempt_at, COALESCE(claimed_until, next_attempt_at)) - now())) "
     "FROM outbox WHERE delivered_at IS NULL AND dead_at IS NULL";
 
-int batch_size() { return static_cast<int>(setting_int("OUTBOX_BATCH", 20)); }
-int claim_seconds() { return static_cast<int>(setting_int("OUTBOX_CLAIM_SECONDS", 60)); }
-int max_attempts() { return static_cast<int>(setting_int("OUTBOX_MAX_ATTEMPTS", 8)); }
-
 // Test hook: NOTIFY_WORKER_PAUSE_AT=<point> holds the worker there (logging "paused") so a test
-// can kill it at exactly that point. Unset in production; costs one getenv per row.
-void pause_point(const char* point) {
-    static const std::string wanted = setting_or("NOTIFY_WORKER_PAUSE_AT", "");
-    if (wanted != point) return;
+// can kill it at exactly that point. Unset in production.
+void pause_point(const Settings& s, const char* point) {
+    if (s.pause_at != point) return;
     log_event(LogLevel::info, "paused", {{"point", point}});
     for (int i = 0; i < 600 && !stop_requested(); ++i) usleep(100000);
 }
 
-// Telegram: ~30 messages/s overall and 1/s per chat (protocols.md §4), paced in this process.
-void pace(long long chat_id) {
-    static Clock::time_point last_any{};
-    static std::unordered_map<long long, Clock::time_point> last_per_chat;
-    auto now = Clock::now();
-    auto wait_until = std::max(last_any + std::chrono::milliseconds(34),
-                               last_per_chat.count(chat_id) ? last_per_chat[chat_id] + std::chrono::seconds(1) : now);
-    if (wait_until > now) std::this_thread::sleep_until(wait_until);
-    last_any = last_per_chat[chat_id] = Clock::now();
-    if (last_per_chat.size() > 10000) last_per_chat.clear();
+// This process's pacing of Telegram sends.
+TelegramPacer& pacer() {
+    static TelegramPacer p;
+    return p;
 }
 
-Delivery deliver_telegram(const OutboxRow& row) {
+Delivery deliver_telegram(const Settings& s, const OutboxRow& row) {
     if (row.recipient_unreachable) return {Delivery::dead, 0, "recipient blocked the bot"};
     const Json& p = row.payload;
     if (!p.is_object() || !p.contains("method") || !p["method"].is_string())
         return {Delivery::dead, 0, "payload has no Bot API method"};
     Json params = p;
     params.erase("method");
-    pace(params.value("chat_id", 0LL));
-    BotApiResult r = call_bot_api(p["method"].get<std::string>(), params);
+    const long long chat = params.contains("chat_id") && params["chat_id"].is_number_integer() ? params["chat_id"].get<long long>() : 0;
+    std::this_thread::sleep_for(pacer().reserve(chat, Clock::now()));
+    BotApiResult r = call_bot_api(s.bot, p["method"].get<std::string>(), params);
     if (r.ok) return {Delivery::delivered, 0, {}};
     std::string error = "Telegram " + std::to_string(r.error_code ? r.error_code : r.http_status) + ": " + r.description;
     if (r.blocked()) return {Delivery::blocked, 0, error};
@@ -95,15 +84,15 @@ Delivery deliver_telegram(const OutboxRow& row) {
     return {Delivery::retry, 0, r.http_status ? error : "Telegram unreachable: " + r.description};
 }
 
-Delivery deliver_email(const OutboxRow& row) {
+Delivery deliver_email(const Settings& s, const OutboxRow& row) {
     const Json& p = row.payload;
     auto field = [&](const char* k) { return p.is_object() && p.contains(k) && p[k].is_string() ? p[k].get<std::string>() : ""; };
-    SmtpResult r = send_email({field("to"), field("subject"), field("text"), field("html")});
+    SmtpResult r = send_email(s.smtp, {field("to"), field("subject"), field("text"), field("html")});
     if (r.ok) return {Delivery::delivered, 0, {}};
     return {r.permanent ? Delivery::dead : Delivery::retry, 0, "SMTP: " + r.error};
 }
 
-void record(const OutboxRow& row, const Delivery& d) {
+void record(const Settings& s, const OutboxRow& row, const Delivery& d) {
     switch (d.kind) {
         case Delivery::delivered:
             db().exec(delivered_sql, {row.id});
@@ -119,11 +108,11 @@ void record(const OutboxRow& row, const Delivery& d) {
             break;
         case Delivery::retry: {
             bool rate_limited = d.retry_after_seconds > 0;
-            if (!rate_limited && row.attempts >= max_attempts()) {
+            if (!rate_limited && row.attempts >= s.max_attempts) {
                 db().exec(dead_sql, {row.id, "gave up after " + std::to_string(row.attempts) + " attempts; last: " + d.error});
                 break;
             }
-            long after = rate_limited ? d.retry_after_seconds : backoff_seconds(row.attempts);
+            long after = rate_limited ? d.retry_after_seconds : backoff_seconds(s, row.attempts);
             // A 429 is Telegram pacing us, not a failure of this row: it doesn't use up an attempt.
             db().exec(retry_sql, {row.id, static_cast<long long>(after), d.error.substr(0, 2000), rate_limited ? 1 : 0});
             break;
@@ -139,18 +128,38 @@ void record(const OutboxRow& row, const Delivery& d) {
 
 }  // namespace
 
-long backoff_seconds(int attempts) {
-    return retry_delay_seconds(attempts, setting_int("OUTBOX_RETRY_BASE_SECONDS", 5), 3600);
+std::chrono::milliseconds TelegramPacer::reserve(long long chat_id, Clock::time_point now) {
+    auto previous = last_per_chat_.find(chat_id);
+    auto start = std::max({now, last_any_ + overall_gap,
+                           previous == last_per_chat_.end() ? now : previous->second + per_chat_gap});
+    last_any_ = start;
+    if (last_per_chat_.size() > 10000) last_per_chat_.clear();  // chats seen long ago no longer constrain
+    last_per_chat_[chat_id] = start;
+    return std::chrono::duration_cast<std::chrono::milliseconds>(start - now);
 }
 
-Delivery deliver(const OutboxRow& row) {
-    if (row.kind == "telegram") return deliver_telegram(row);
-    if (row.kind == "email") return deliver_email(row);
+Settings Settings::read(SettingsReader& r) {
+    Settings s{DatabaseSettings::read(r), BotApiSettings::read(r), SmtpSettings::read(r)};
+    s.batch = static_cast<int>(r.integer("OUTBOX_BATCH", 20, 1, 1000));
+    s.claim_seconds = static_cast<int>(r.integer("OUTBOX_CLAIM_SECONDS", 60, 5, 3600));
+    s.retry_base_seconds = r.integer("OUTBOX_RETRY_BASE_SECONDS", 5, 1, 3600);
+    s.max_attempts = static_cast<int>(r.integer("OUTBOX_MAX_ATTEMPTS", 8, 1, 100));
+    s.retention_days = static_cast<int>(r.integer("OUTBOX_RETENTION_DAYS", 30, 1, 3650));
+    s.jobs_interval_seconds = static_cast<int>(r.integer("JOBS_INTERVAL_SECONDS", 60, 1, 86400));
+    s.pause_at = r.text("NOTIFY_WORKER_PAUSE_AT", "");
+    return s;
+}
+
+long backoff_seconds(const Settings& s, int attempts) { return retry_delay_seconds(attempts, s.retry_base_seconds, 3600); }
+
+Delivery deliver(const Settings& s, const OutboxRow& row) {
+    if (row.kind == "telegram") return deliver_telegram(s, row);
+    if (row.kind == "email") return deliver_email(s, row);
     return {Delivery::dead, 0, "unknown outbox kind " + row.kind};
 }
 
-int drain_once() {
-    auto claimed = db().exec(claim_sql, {batch_size(), claim_seconds()});
+int drain_once(const Settings& s) {
+    auto claimed = db().exec(claim_sql, {s.batch, s.claim_seconds});
     std::vector<OutboxRow> rows;
     for (int i = 0; i < claimed.rows(); ++i) {
         OutboxRow row;
@@ -163,12 +172,12 @@ int drain_once() {
         rows.push_back(std::move(row));
     }
     std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
-    if (!rows.empty()) pause_point("after_claim");
+    if (!rows.empty()) pause_point(s, "after_claim");
     size_t done = 0;
     for (; done < rows.size() && !stop_requested(); ++done) {
-        Delivery d = deliver(rows[done]);
-        if (d.kind == Delivery::delivered) pause_point("after_send");
-        record(rows[done], d);  // the send in flight is always recorded, SIGTERM or not
+        Delivery d = deliver(s, rows[done]);
+        if (d.kind == Delivery::delivered) pause_point(s, "after_send");
+        record(s, rows[done], d);  // the send in flight is always recorded, SIGTERM or not
     }
     // Stopping mid-batch: hand back what wasn't tried, at once, for the next worker.
     for (size_t i = done; i < rows.size(); ++i) db().exec(release_sql, {rows[i].id});
@@ -178,30 +187,30 @@ int drain_once() {
 namespace {
 
 // Delivered rows are pruned once per JOBS_INTERVAL_SECONDS (idempotent; any worker may do it).
-void prune_now_and_then() {
+void prune_now_and_then(const Settings& s) {
     static Clock::time_point last{};
-    const auto every = std::chrono::seconds(setting_int("JOBS_INTERVAL_SECONDS", 60));
+    const auto every = std::chrono::seconds(s.jobs_interval_seconds);
     if (last != Clock::time_point{} && Clock::now() - last < every) return;
     last = Clock::now();
     try {
-        if (int n = prune_delivered_outbox(static_cast<int>(setting_int("OUTBOX_RETENTION_DAYS", 30))))
+        if (int n = prune_delivered_outbox(s.retention_days))
             log_event(LogLevel::info, "job", {{"job", "prune_delivered_outbox"}, {"count", n}});
     } catch (const std::exception& e) {
         log_event(LogLevel::warn, "job_failed", {{"job", "prune_delivered_outbox"}, {"error", e.what()}});
     }
 }
 
-int main_loop() {
-    Pg listener(required_setting("DATABASE_URL"));
+int main_loop(const Settings& s) {
+    Pg listener(s.database.url);
     bool listening = false;
     while (!stop_requested()) {
         try {
-            prune_now_and_then();
+            prune_now_and_then(s);
             if (!listening) {
                 listener.listen("outbox");
                 listening = true;
             }
-            if (drain_once() > 0) continue;
+            if (drain_once(s) > 0) continue;
             // Nothing due: sleep until the next row is due or a NOTIFY says a new one arrived.
             auto next = db().exec(next_due_sql);
             double seconds = next.is_null(0, 0) ? 30.0 : std::stod(next.get(0, 0));
@@ -222,9 +231,7 @@ int main_loop() {
 }  // namespace
 
 const Daemon& daemon() {
-    static const Daemon d{"notify-worker",
-                          {"DATABASE_URL", "REDIS_URL", "TELEGRAM_BOT_TOKEN", "SMTP_URL", "SMTP_FROM"},
-                          main_loop};
+    static const Daemon d = make_daemon("notify-worker", main_loop);
     return d;
 }
 

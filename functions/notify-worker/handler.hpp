@@ -4,10 +4,44 @@
 
 #include <string>
 
+#include <chrono>
+#include <unordered_map>
+
 #include "http.hpp"
+#include "pg.hpp"
 #include "runtime.hpp"
+#include "smtp.hpp"
+#include "telegram_bot.hpp"
 
 namespace notify_worker {
+
+struct Settings {
+    pnptv::DatabaseSettings database;
+    pnptv::BotApiSettings bot;
+    pnptv::SmtpSettings smtp;
+    int batch = 20;               // OUTBOX_BATCH: rows claimed at a time
+    int claim_seconds = 60;       // OUTBOX_CLAIM_SECONDS: how long a claim holds a row
+    long retry_base_seconds = 5;  // OUTBOX_RETRY_BASE_SECONDS
+    int max_attempts = 8;         // OUTBOX_MAX_ATTEMPTS: then dead, kept for admins
+    int retention_days = 30;      // OUTBOX_RETENTION_DAYS: delivered rows are deleted after
+    int jobs_interval_seconds = 60;  // JOBS_INTERVAL_SECONDS
+    std::string pause_at;         // NOTIFY_WORKER_PAUSE_AT: a test hook, unset in production
+    static Settings read(pnptv::SettingsReader& r);
+};
+
+// Telegram's limits (docs/protocols.md §4): about 30 messages a second overall and one a second
+// per chat. reserve() books the next send to `chat_id` and says how long to wait before it.
+class TelegramPacer {
+public:
+    using Clock = std::chrono::steady_clock;
+    static constexpr std::chrono::milliseconds overall_gap{34};
+    static constexpr std::chrono::milliseconds per_chat_gap{1000};
+    std::chrono::milliseconds reserve(long long chat_id, Clock::time_point now);
+
+private:
+    Clock::time_point last_any_{};
+    std::unordered_map<long long, Clock::time_point> last_per_chat_;
+};
 
 // What became of one attempt at one row.
 struct Delivery {
@@ -25,12 +59,12 @@ struct OutboxRow {
     bool recipient_unreachable = false;
 };
 
-Delivery deliver(const OutboxRow& row);
+Delivery deliver(const Settings& settings, const OutboxRow& row);
 // Seconds before attempt n+1: exponential from OUTBOX_RETRY_BASE_SECONDS, capped at an hour,
 // with ±25% jitter so a crowd of failures doesn't come back in lockstep.
-long backoff_seconds(int attempts);
+long backoff_seconds(const Settings& settings, int attempts);
 // Claims, sends and records one batch; returns how many rows it handled.
-int drain_once();
+int drain_once(const Settings& settings);
 
 const pnptv::Daemon& daemon();
 

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <chrono>
 
-#include "config.hpp"
 #include "log.hpp"
 #include "pg.hpp"
 #include "subscriptions.hpp"
@@ -15,17 +14,15 @@ namespace payment_worker {
 using namespace pnptv;
 using Clock = std::chrono::steady_clock;
 
-VerifierSettings verifier_settings() {
-    VerifierSettings s;
-    s.api_base = url_setting("EPAYCO_API_BASE", "https://secure.epayco.co");
-    s.timeout_ms = setting_int("EPAYCO_TIMEOUT_MS", 8000);
-    s.concurrency = static_cast<int>(std::clamp(setting_int("EPAYCO_VERIFY_CONCURRENCY", 32), 1LL, 512LL));
-    s.recheck_seconds = static_cast<int>(setting_int("EPAYCO_RECHECK_SECONDS", 30));
+Settings Settings::read(SettingsReader& r) {
+    Settings s{DatabaseSettings::read(r), RedisSettings::read(r), VerifierSettings::read(r)};
+    s.reconcile_after_minutes = static_cast<int>(r.integer("EPAYCO_RECONCILE_AFTER_MINUTES", 15, 1, 1440));
+    s.jobs_interval_seconds = static_cast<int>(r.integer("JOBS_INTERVAL_SECONDS", 60, 1, 86400));
     return s;
 }
 
-void run_jobs() {
-    const int reconcile_after = static_cast<int>(setting_int("EPAYCO_RECONCILE_AFTER_MINUTES", 15));
+void run_jobs(const Settings& s) {
+    const int reconcile_after = s.reconcile_after_minutes;
     const std::pair<const char*, std::function<int()>> jobs[] = {
         {"schedule_rechecks", [&] { return schedule_rechecks(reconcile_after); }},
         {"expire_subscriptions", expire_subscriptions},
@@ -41,23 +38,22 @@ void run_jobs() {
 
 namespace {
 
-int main_loop() {
-    const VerifierSettings settings = verifier_settings();
-    const auto jobs_every = std::chrono::seconds(setting_int("JOBS_INTERVAL_SECONDS", 60));
-    Pg listener(required_setting("DATABASE_URL"));
+int main_loop(const Settings& s) {
+    const auto jobs_every = std::chrono::seconds(s.jobs_interval_seconds);
+    Pg listener(s.database.url);
     bool listening = false;
     Clock::time_point last_jobs{};
     while (!stop_requested()) {
         try {
             if (last_jobs == Clock::time_point{} || Clock::now() - last_jobs >= jobs_every) {
-                run_jobs();
+                run_jobs(s);
                 last_jobs = Clock::now();
             }
             if (!listening) {
                 listener.listen("payment_references");
                 listening = true;
             }
-            if (verify_due_references(settings, [] { return !stop_requested(); }) > 0) continue;
+            if (verify_due_references(s.verifier, [] { return !stop_requested(); }) > 0) continue;
             // Nothing due: sleep until the next reference is due or a NOTIFY says one is.
             double seconds = seconds_until_next_due().value_or(30.0);
             listener.wait_for_notification(static_cast<int>(std::clamp(seconds * 1000.0, 50.0, 10000.0)));
@@ -76,7 +72,7 @@ int main_loop() {
 }  // namespace
 
 const Daemon& daemon() {
-    static const Daemon d{"payment-worker", {"DATABASE_URL", "REDIS_URL", "EPAYCO_API_BASE"}, main_loop};
+    static const Daemon d = make_daemon("payment-worker", main_loop);
     return d;
 }
 

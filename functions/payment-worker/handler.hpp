@@ -5,14 +5,23 @@
 #pragma once
 
 #include "payment_references.hpp"
+#include "pg.hpp"
+#include "redis.hpp"
 #include "runtime.hpp"
 
 namespace payment_worker {
 
-// From EPAYCO_API_BASE, EPAYCO_TIMEOUT_MS, EPAYCO_VERIFY_CONCURRENCY, EPAYCO_RECHECK_SECONDS.
-pnptv::VerifierSettings verifier_settings();
+struct Settings {
+    pnptv::DatabaseSettings database;
+    pnptv::RedisSettings redis;
+    pnptv::VerifierSettings verifier;
+    int reconcile_after_minutes = 15;  // EPAYCO_RECONCILE_AFTER_MINUTES
+    int jobs_interval_seconds = 60;    // JOBS_INTERVAL_SECONDS
+    static Settings read(pnptv::SettingsReader& r);
+};
+
 // One round of the periodic jobs (reconciliation, expiry, reminders); logs what each did.
-void run_jobs();
+void run_jobs(const Settings& settings);
 
 const pnptv::Daemon& daemon();
 

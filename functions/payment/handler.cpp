@@ -1,11 +1,13 @@
 #include "handler.hpp"
 
+#include "../epayco-webhook/handler.hpp"
+
 #include <ctime>
 
-#include "config.hpp"
 #include "crypto.hpp"
 #include "epayco.hpp"
 #include "log.hpp"
+#include "pages.hpp"
 #include "payment_link.hpp"
 #include "payment_references.hpp"
 #include "pg.hpp"
@@ -30,7 +32,7 @@ std::string new_invoice() {
     return out;
 }
 
-Response plans(const Request&, const PathParams&) {
+Response plans(const Settings&, const Request&, const PathParams&) {
     auto r = db().exec(plans_sql);
     Json list = Json::array();
     for (int i = 0; i < r.rows(); ++i)
@@ -97,21 +99,21 @@ OpenRecord open_record(long long user_id, const std::string& plan_id) {
 }
 
 // What the browser needs to open ePayco's checkout for the user's open record of that plan.
-Json start_checkout(long long user_id, const std::string& plan_id) {
+Json start_checkout(const Settings& s, long long user_id, const std::string& plan_id) {
     OpenRecord rec = open_record(user_id, plan_id);
-    const std::string base = public_base_url();
-    const bool test = setting_bool("EPAYCO_TEST", false);
+    const std::string& base = s.web.public_base_url;
+    const bool test = s.checkout.test;
     const Json extras = {{"extra1", std::to_string(user_id)}, {"extra2", plan_id}, {"extra3", std::to_string(rec.id)}};
-    const std::string confirmation = base + "/api/webhook/epayco";
-    const std::string response = base + "/hub/?payment=" + rec.invoice;
+    const std::string confirmation = base + std::string(epayco_webhook::confirmation_path);
+    const std::string response = base + std::string(pages::hub) + "?payment=" + rec.invoice;
     Json answer = {{"invoice", rec.invoice}, {"test", test}, {"amount", rec.price}, {"currency", rec.currency}};
-    if (setting("EPAYCO_PRIVATE_KEY")) {
+    if (s.checkout.private_key) {
         if (!rec.session_id) {
             Json session = {{"name", "PNPtv PRIME"}, {"description", rec.plan_name}, {"invoice", rec.invoice},
                             {"currency", rec.currency}, {"amount", rec.price}, {"taxBase", "0"}, {"tax", "0"}, {"taxIco", "0"},
                             {"country", "CO"}, {"lang", rec.language}, {"confirmation", confirmation}, {"response", response},
                             {"test", test}, {"extras", extras}, {"method", "POST"}, {"checkout_version", "2"}};
-            rec.session_id = epayco_create_checkout_session(session);
+            rec.session_id = epayco_create_checkout_session(s.checkout, session);
             if (!rec.session_id) {
                 // A record made for this try is closed so it neither lingers nor waits for a confirmation.
                 if (rec.created) db().exec("UPDATE payment_records SET state = 'failed' WHERE id = $1", {rec.id});
@@ -125,7 +127,7 @@ Json start_checkout(long long user_id, const std::string& plan_id) {
         return answer;
     }
     answer["mode"] = "classic";
-    answer["key"] = required_setting("EPAYCO_PUBLIC_KEY");
+    answer["key"] = s.checkout.public_key;
     answer["script"] = "https://checkout.epayco.co/checkout.js";
     answer["params"] = {{"name", "PNPtv PRIME"}, {"description", rec.plan_name}, {"invoice", rec.invoice},
                         {"currency", to_lower(rec.currency)}, {"amount", rec.price}, {"tax_base", "0"}, {"tax", "0"},
@@ -135,15 +137,12 @@ Json start_checkout(long long user_id, const std::string& plan_id) {
     return answer;
 }
 
-Response create_subscription(const Request& request, const PathParams&) {
-    Identity id = require_session(request);
-    if (request.media_type() != "application/json")
-        throw HttpError(415, "unsupported_media_type", "Send application/json.");
-    Json body = Json::parse(request.body, nullptr, false);
-    if (!body.is_object()) throw HttpError(400, "invalid_json", "The body must be a JSON object.");
+Response create_subscription(const Settings& s, const Request& request, const PathParams&) {
+    Identity id = require_session(s.web, request);
+    Json body = parse_json_object(request);
     if (!body.contains("plan_id") || !body["plan_id"].is_string() || body["plan_id"].get<std::string>().size() > 64)
         throw HttpError(400, "missing_field", "plan_id (a string) is required.", "plan_id");
-    return Response::json(201, start_checkout(id.user_id, body["plan_id"].get<std::string>()));
+    return Response::json(201, start_checkout(s, id.user_id, body["plan_id"].get<std::string>()));
 }
 
 Response page(int status, const std::string& title, const std::string& body_html) {
@@ -157,18 +156,18 @@ Response page(int status, const std::string& title, const std::string& body_html
 
 // GET /api/payment/checkout?u=&p=&exp=&sig= — the bot's plan buttons. The signature is the
 // proof (there is no web session inside Telegram); the page opens ePayco's checkout.
-Response checkout_link(const Request& request, const PathParams&) {
+Response checkout_link(const Settings& s, const Request& request, const PathParams&) {
     auto q = [&](const char* k) { return find_value(request.query, k).value_or(""); };
-    const std::string u = q("u"), p = q("p"), exp = q("exp"), sig = q("sig");
-    auto is_number = [](const std::string& s) { return !s.empty() && s.size() <= 18 && s.find_first_not_of("0123456789") == std::string::npos; };
-    if (!is_number(u) || !is_number(exp) || p.empty() || p.size() > 64 || sig.size() != 64 ||
-        !payment_link_valid(std::stoll(u), p, std::stoll(exp), sig))
+    const std::string p = q("p"), sig = q("sig");
+    const auto user = parse_id(q("u")), expires = parse_id(q("exp"));
+    if (!user || !expires || p.empty() || p.size() > 64 || sig.size() != 64 ||
+        !payment_link_valid(s.link.secret, *user, p, *expires, sig))
         return page(403, "This payment link is not valid", "<p>Ask the bot for a new one with /prime.</p>");
-    if (std::stoll(exp) < std::time(nullptr))
+    if (*expires < std::time(nullptr))
         return page(403, "This payment link has expired", "<p>Payment links last 30 minutes. Ask the bot for a new one with /prime.</p>");
     Json checkout;
     try {
-        checkout = start_checkout(std::stoll(u), p);
+        checkout = start_checkout(s, *user, p);
     } catch (const HttpError& e) {
         if (e.status >= 500) throw;
         return page(e.status == 401 ? 403 : e.status, "We can't start this payment", "<p>" + html_escape(e.what()) + "</p>");
@@ -186,8 +185,8 @@ Response checkout_link(const Request& request, const PathParams&) {
 }
 
 // GET /api/payment/status/<invoice> — the caller's own payment; someone else's is a 404.
-Response status(const Request& request, const PathParams& params) {
-    Identity id = require_session(request);
+Response status(const Settings& s, const Request& request, const PathParams& params) {
+    Identity id = require_session(s.web, request);
     enforce_rate_limit("payment_status", std::to_string(id.user_id), 120, 60);  // the result page polls it
     const std::string invoice = *find_value(params, "invoice");
     if (invoice.size() > 64) throw HttpError(404, "not_found", "No such payment.");
@@ -199,26 +198,31 @@ Response status(const Request& request, const PathParams& params) {
     auto ref = find_value(request.query, "ref_payco");
     if (ref && !ref->empty() && ref->size() <= 64 && only_chars(*ref, "-_", true) &&
         (r.get(0, 4) == "pending" || r.get(0, 4) == "held" || r.get(0, 4) == "started"))
-        note_candidate_reference(r.get_int(0, 7), *ref, static_cast<int>(setting_int("EPAYCO_RECHECK_SECONDS", 30)));
+        note_candidate_reference(r.get_int(0, 7), *ref, s.recheck_seconds);
     return Response::json(200, {{"invoice", r.get(0, 0)}, {"plan_id", r.get(0, 1)}, {"amount", r.get(0, 2)},
                                 {"currency", r.get(0, 3)}, {"state", r.get(0, 4)}});
 }
 
-const Router routes({
-    {"GET", "/api/payment/plans", plans, 0},
-    {"POST", "/api/payment/create-subscription", create_subscription, 1024},
-    {"GET", "/api/payment/checkout", checkout_link, 0},
-    {"GET", "/api/payment/status/:invoice", status, 0},
+// Checkouts and the result page's polling are limited per user here, by address in nginx.
+const Router<Settings> routes({
+    {"GET", std::string(plans_path), plans, body(0).limit("pnptv_api:50")},
+    {"POST", std::string(create_subscription_path), create_subscription, body(1024).limit("pnptv_api:50")},
+    // A signed link opens a checkout for its user: nothing of its URL is logged.
+    {"GET", std::string(checkout_link_path), checkout_link, body(0).limit("pnptv_api:50").capability_urls()},
+    {"GET", std::string(status_path) + ":invoice", status, body(0).limit("pnptv_api:50")},
 });
 
 }  // namespace
 
-Response handle(const Request& request) { return routes.dispatch(request); }
+Settings Settings::read(SettingsReader& r) {
+    return {DatabaseSettings::read(r), RedisSettings::read(r), WebSettings::read(r), PaymentLinkSettings::read(r),
+            EpaycoCheckoutSettings::read(r), static_cast<int>(r.integer("EPAYCO_RECHECK_SECONDS", 30, 1, 86400))};
+}
+
+Response handle(const Settings& settings, const Request& request) { return routes.dispatch(settings, request); }
 
 const Function& function() {
-    static const Function f{"payment", routes,
-                            {"DATABASE_URL", "REDIS_URL", "SESSION_SECRETS", "PUBLIC_BASE_URL", "PAYMENT_LINK_SECRET",
-                             "EPAYCO_PUBLIC_KEY"}};
+    static const Function f = make_function("payment", routes);
     return f;
 }
 

@@ -2,12 +2,32 @@
 // and the state of one's own payments.
 #pragma once
 
+#include "epayco.hpp"
 #include "http.hpp"
+#include "payment_link.hpp"
+#include "pg.hpp"
+#include "rbac.hpp"
+#include "redis.hpp"
 #include "runtime.hpp"
 
 namespace payment {
 
-pnptv::Response handle(const pnptv::Request& request);
+inline constexpr std::string_view plans_path = "/api/payment/plans";
+inline constexpr std::string_view create_subscription_path = "/api/payment/create-subscription";
+inline constexpr std::string_view status_path = "/api/payment/status/";  // + invoice
+// The bot's signed link: pnptv::checkout_link_path (payment_link.hpp).
+
+struct Settings {
+    pnptv::DatabaseSettings database;
+    pnptv::RedisSettings redis;
+    pnptv::WebSettings web;
+    pnptv::PaymentLinkSettings link;
+    pnptv::EpaycoCheckoutSettings checkout;
+    int recheck_seconds;  // EPAYCO_RECHECK_SECONDS: a candidate reference is asked about no sooner after its last check
+    static Settings read(pnptv::SettingsReader& r);
+};
+
+pnptv::Response handle(const Settings& settings, const pnptv::Request& request);
 const pnptv::Function& function();
 
 }  // namespace payment

@@ -3,14 +3,15 @@
 #include <ctime>
 
 #include "agora.hpp"
-#include "config.hpp"
 #include "crypto.hpp"
 #include "log.hpp"
 #include "messages.hpp"
 #include "outbox.hpp"
+#include "pages.hpp"
 #include "payment_link.hpp"
 #include "pg.hpp"
 #include "redis.hpp"
+#include "telegram_update.hpp"
 #include "text.hpp"
 #include "urlencoded.hpp"
 
@@ -28,18 +29,6 @@ std::string language_of(const std::string& saved, const std::string& language_co
     return language_code.substr(0, 2) == "es" ? "es" : "en";
 }
 
-// ---------------------------------------------------------------- reading an update safely
-long long int_at(const Json& j, const char* key) {
-    return j.is_object() && j.contains(key) && j[key].is_number_integer() ? j[key].get<long long>() : 0;
-}
-std::string str_at(const Json& j, const char* key) {
-    return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
-}
-const Json& obj_at(const Json& j, const char* key) {
-    static const Json empty = Json::object();
-    return j.is_object() && j.contains(key) && j[key].is_object() ? j[key] : empty;
-}
-
 // ---------------------------------------------------------------- users
 struct User {
     long long id = 0;
@@ -54,33 +43,30 @@ VALUES ($1, NULLIF($2, ''), $3, NULLIF($4, ''), $5)
 ON CONFLICT (telegram_id) DO UPDATE
    SET username = EXCLUDED.username, first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name,
        unreachable_at = NULL
-RETURNING id, language, tier, role, age_verified_at IS NOT NULL, banned_at IS NOT NULL, first_name
+RETURNING id, language, tier, role, age_verified_at IS NOT NULL AS age_verified, banned_at IS NOT NULL AS banned, first_name
 )sql";
 
 // Everyone who writes to the bot is registered (the same row the web login uses); writing to us
 // also proves they no longer block the bot.
-User register_user(const Json& from) {
-    long long tg = int_at(from, "id");
-    std::string first = str_at(from, "first_name"), last = str_at(from, "last_name"), username = str_at(from, "username");
-    // Telegram bounds these; the checks keep a hostile sender from tripping a constraint.
-    if (first.size() > 256 || !is_valid_utf8(first)) first = first.substr(0, 0);
-    if (last.size() > 256 || !is_valid_utf8(last)) last.clear();
-    if (username.size() > 64 || !is_valid_utf8(username)) username.clear();
-    auto r = db().exec(upsert_user_sql, {tg, username, first, last, language_of("", str_at(from, "language_code"))});
+User register_user(const TelegramSender& from) {
+    auto r = db().exec(upsert_user_sql, {from.id, from.username, from.first_name, from.last_name, language_of("", from.language_code)});
+    auto col = [&](const char* name) { return r.column(name); };
     User u;
-    u.id = r.get_int(0, 0);
-    u.telegram_id = tg;
-    u.language = r.get(0, 1);
-    u.tier = r.get(0, 2);
-    u.role = r.get(0, 3);
-    u.age_verified = r.get_bool(0, 4);
-    u.banned = r.get_bool(0, 5);
-    u.first_name = r.get(0, 6);
+    u.id = r.get_int(0, col("id"));
+    u.telegram_id = from.id;
+    u.language = r.get(0, col("language"));
+    u.tier = r.get(0, col("tier"));
+    u.role = r.get(0, col("role"));
+    u.age_verified = r.get_bool(0, col("age_verified"));
+    u.banned = r.get_bool(0, col("banned"));
+    u.first_name = r.get(0, col("first_name"));
     return u;
 }
 
 // ---------------------------------------------------------------- what an update produces
 struct Outcome {
+    explicit Outcome(const Settings& s) : settings(s) {}
+    const Settings& settings;
     Json inline_reply;  // one Bot API call answered in the webhook response, when allowed
     struct Later {
         long long user_id;
@@ -105,13 +91,13 @@ Json buttons(std::initializer_list<std::pair<std::string, std::string>> rows) {
 
 // ---------------------------------------------------------------- commands
 void show_plans(Outcome& out, const User& u, long long chat_id) {
-    auto plans = db().exec("SELECT id, name, price::text, currency FROM plans WHERE active ORDER BY price, id");
+    auto plans = db().exec("SELECT id, name, price::text AS price, currency FROM plans WHERE active ORDER BY price, id");
     if (plans.rows() == 0) return out.reply(u.id, send_message(chat_id, say(u.language, "no_plans")));
     Json keyboard = Json::array();
     for (int i = 0; i < plans.rows(); ++i) {
-        std::string label = say(u.language, "plan_button",
-                                {{"name", plans.get(i, 1)}, {"price", plans.get(i, 2)}, {"currency", plans.get(i, 3)}});
-        keyboard.push_back(Json::array({{{"text", label}, {"callback_data", "plan:" + plans.get(i, 0)}}}));
+        auto col = [&](const char* name) { return plans.get(i, plans.column(name)); };
+        std::string label = say(u.language, "plan_button", {{"name", col("name")}, {"price", col("price")}, {"currency", col("currency")}});
+        keyboard.push_back(Json::array({{{"text", label}, {"callback_data", "plan:" + col("id")}}}));
     }
     out.reply(u.id, send_message(chat_id, say(u.language, "plans_header"), {{"inline_keyboard", keyboard}}));
 }
@@ -121,17 +107,17 @@ void send_plan_link(Outcome& out, const User& u, long long chat_id, const std::s
     if (plan.rows() == 0) return out.reply(u.id, send_message(chat_id, say(u.language, "unknown_plan")));
     long long expires = std::time(nullptr) + payment_link_minutes * 60;
     out.reply(u.id, send_message(chat_id, say(u.language, "plan_link",
-                                              {{"plan", plan.get(0, 0)}, {"link", payment_link(u.id, plan_id, expires)}})));
+                                              {{"plan", plan.get(0, 0)}, {"link", payment_link(out.settings.link, u.id, plan_id, expires)}})));
 }
 
-std::string agora_token(const std::string& channel, long long uid, AgoraRole role) {
+std::string agora_token(const AgoraSettings& agora, const std::string& channel, long long uid, AgoraRole role) {
     AgoraTokenRequest r;
-    r.app_id = required_setting("AGORA_APP_ID");
-    r.app_certificate = required_setting("AGORA_APP_CERTIFICATE");
+    r.app_id = agora.app_id;
+    r.app_certificate = agora.certificate.reveal();
     r.channel = channel;
     r.uid = uid > 0 && uid <= 0xffffffffLL ? static_cast<uint32_t>(uid) : 0;
     r.role = role;
-    r.expire_seconds = static_cast<uint32_t>(setting_int("AGORA_TOKEN_TTL_SECONDS", 3600));
+    r.expire_seconds = agora.token_ttl_seconds;
     return build_agora_rtc_token(r);
 }
 
@@ -139,15 +125,15 @@ void hangout(Outcome& out, const User& u, long long chat_id, const std::string& 
     std::string room = args.empty() ? to_hex(random_bytes(4)) : to_lower(args);
     if (room.empty() || room.size() > 32 || !only_chars(room, "abcdefghijklmnopqrstuvwxyz0123456789_-")) return out.reply(u.id, send_message(chat_id, say(u.language, "bad_room")));
     std::string channel = "hangout-" + room;
-    std::string link = public_base_url() + "/hangouts/?room=" + percent_encode(channel) +
-                       "&token=" + percent_encode(agora_token(channel, u.id, AgoraRole::publisher)) +
+    std::string link = out.settings.link.public_base_url + std::string(pages::hangouts) + "?room=" + percent_encode(channel) +
+                       "&token=" + percent_encode(agora_token(out.settings.agora, channel, u.id, AgoraRole::publisher)) +
                        "&uid=" + std::to_string(u.id);
     out.reply(u.id, send_message(chat_id, say(u.language, "hangout_link", {{"room", room}, {"link", link}})));
 }
 
-std::string host_link(long long stream_id, const std::string& channel, long long host_id) {
-    return public_base_url() + "/media/live/?stream=" + std::to_string(stream_id) +
-           "&token=" + percent_encode(agora_token(channel, host_id, AgoraRole::publisher)) + "&role=host";
+std::string host_link(const Settings& s, long long stream_id, const std::string& channel, long long host_id) {
+    return s.link.public_base_url + std::string(pages::live) + "?stream=" + std::to_string(stream_id) +
+           "&token=" + percent_encode(agora_token(s.agora, channel, host_id, AgoraRole::publisher)) + "&role=host";
 }
 
 // "host is live": to the host's followers, or to PRIME members when nobody follows them yet.
@@ -178,25 +164,25 @@ void live(Outcome& out, const User& u, long long chat_id, const std::string& arg
     auto current = db().exec("SELECT id, channel FROM live_streams WHERE host_id = $1 AND status = 'live'", {u.id});
     if (current.rows())
         return out.reply(u.id, send_message(chat_id, say(u.language, "live_already",
-                                                         {{"link", host_link(current.get_int(0, 0), current.get(0, 1), u.id)}})));
+                                                         {{"link", host_link(out.settings, current.get_int(0, 0), current.get(0, 1), u.id)}})));
     std::string channel = "live-" + to_hex(random_bytes(8));
     auto stream = db().exec("INSERT INTO live_streams (host_id, channel) VALUES ($1, $2) RETURNING id", {u.id, channel});
     long long stream_id = stream.get_int(0, 0);
     // Followers hear "host is live" once per cooldown, however often the host stops and starts.
     auto notify = db().exec("UPDATE live_streams SET notices_sent_at = now() WHERE id = $1 AND NOT EXISTS ("
                             "  SELECT 1 FROM live_streams WHERE host_id = $2 AND notices_sent_at > now() - make_interval(mins => $3))",
-                            {stream_id, u.id, setting_int("LIVE_NOTICE_COOLDOWN_MINUTES", 30)});
+                            {stream_id, u.id, out.settings.live_notice_cooldown_minutes});
     if (notify.affected()) {
-        std::string watch = public_base_url() + "/media/live/?stream=" + std::to_string(stream_id);
+        std::string watch = out.settings.link.public_base_url + std::string(pages::live) + "?stream=" + std::to_string(stream_id);
         std::string host = u.first_name.empty() ? "PNPtv" : u.first_name;
         db().exec(live_notices_sql, {stream_id, u.id, say("es", "live_notice", {{"host", host}, {"link", watch}}),
                                      say("en", "live_notice", {{"host", host}, {"link", watch}})});
     }
-    out.reply(u.id, send_message(chat_id, say(u.language, "live_started", {{"link", host_link(stream_id, channel, u.id)}})));
+    out.reply(u.id, send_message(chat_id, say(u.language, "live_started", {{"link", host_link(out.settings, stream_id, channel, u.id)}})));
 }
 
 void radio(Outcome& out, const User& u, long long chat_id) {
-    std::string nothing = say(u.language, "radio_nothing", {{"link", public_base_url() + "/hub/"}});
+    std::string nothing = say(u.language, "radio_nothing", {{"link", out.settings.link.public_base_url + std::string(pages::hub)}});
     try {
         auto cached = redis().command({"GET", "radio:now-playing"});
         Json now = cached.is_string() ? Json::parse(cached.str(), nullptr, false) : Json();
@@ -204,9 +190,12 @@ void radio(Outcome& out, const User& u, long long chat_id) {
                                     !now["entries"].empty()
                                 ? now["entries"][0]
                                 : now;
-        std::string title = str_at(entry, "title");
+        auto text_of = [&](const char* k) {
+            return entry.is_object() && entry.contains(k) && entry[k].is_string() ? entry[k].get<std::string>() : std::string();
+        };
+        std::string title = text_of("title");
         if (title.empty()) return out.reply(u.id, send_message(chat_id, nothing));
-        out.reply(u.id, send_message(chat_id, say(u.language, "radio_now", {{"title", title}, {"artist", str_at(entry, "artist")}})));
+        out.reply(u.id, send_message(chat_id, say(u.language, "radio_now", {{"title", title}, {"artist", text_of("artist")}})));
     } catch (const RedisUnavailable&) {
         out.reply(u.id, send_message(chat_id, nothing));  // a radio line is not worth failing the update
     }
@@ -221,7 +210,7 @@ void age_prompt(Outcome& out, const User& u, long long chat_id, const std::strin
 // chat; in a group anyone could open them. There the bot points to a private chat instead.
 void private_only(Outcome& out, const User& u, long long chat_id, const std::string& start_payload) {
     out.outcome = "private_only";
-    std::string link = "https://t.me/" + setting_or("TELEGRAM_BOT_USERNAME", "") + (start_payload.empty() ? "" : "?start=" + start_payload);
+    std::string link = "https://t.me/" + out.settings.bot_username + (start_payload.empty() ? "" : "?start=" + start_payload);
     out.reply(u.id, send_message(chat_id, say(u.language, "private_only", {{"link", link}})));
 }
 
@@ -240,72 +229,67 @@ void run_command(Outcome& out, const User& u, long long chat_id, bool in_private
     if (command == "hangout") return hangout(out, u, chat_id, args);
     if (command == "live") return live(out, u, chat_id, args);
     if (command == "videorama")
-        return out.reply(u.id, send_message(chat_id, say(u.language, "videorama", {{"link", public_base_url() + "/media/videorama/"}})));
+        return out.reply(u.id, send_message(chat_id, say(u.language, "videorama", {{"link", out.settings.link.public_base_url + std::string(pages::videorama)}})));
     if (command == "radio") return radio(out, u, chat_id);
     out.outcome = "unknown_command";
     out.reply(u.id, send_message(chat_id, say(u.language, "unknown_command")));
 }
 
 // "/cmd@BotName args" → ("cmd", "args"); empty command when addressed to another bot.
-std::pair<std::string, std::string> parse_command(const std::string& text) {
+std::pair<std::string, std::string> parse_command(const std::string& text, std::string_view bot_username) {
     size_t space = text.find_first_of(" \n");
     std::string head = text.substr(1, space == std::string::npos ? std::string::npos : space - 1);
     std::string args = space == std::string::npos ? "" : std::string(trim(text.substr(space + 1)));
     size_t at = head.find('@');
     if (at != std::string::npos) {
-        if (!iequals(head.substr(at + 1), setting_or("TELEGRAM_BOT_USERNAME", ""))) return {"", ""};
+        if (!iequals(head.substr(at + 1), bot_username)) return {"", ""};
         head = head.substr(0, at);
     }
     return {to_lower(head), args.substr(0, 256)};
 }
 
-void on_message(Outcome& out, const Json& message) {
-    const Json& from = obj_at(message, "from");
-    long long chat_id = int_at(obj_at(message, "chat"), "id");
-    bool from_bot = from.contains("is_bot") && from["is_bot"].is_boolean() && from["is_bot"].get<bool>();
-    if (int_at(from, "id") <= 0 || chat_id == 0 || from_bot) {
+void on_message(Outcome& out, const TelegramUpdate& update) {
+    if (update.from.id <= 0 || update.chat_id == 0 || update.from.is_bot) {
         out.outcome = "ignored_no_sender";
         return;
     }
-    User u = register_user(from);
+    User u = register_user(update.from);
     if (u.banned) {
         out.outcome = "ignored_banned";
         return;
     }
-    bool is_private = str_at(obj_at(message, "chat"), "type") == "private";
-    std::string text = str_at(message, "text");
+    const long long chat_id = update.chat_id;
+    const std::string& text = update.text;
     if (text.empty()) {
         out.outcome = "not_text";
-        if (is_private) out.reply(u.id, send_message(chat_id, say(u.language, "not_text")));
+        if (update.in_private()) out.reply(u.id, send_message(chat_id, say(u.language, "not_text")));
         return;
     }
     if (text[0] != '/') {
         out.outcome = "plain_text";
-        if (is_private) out.reply(u.id, send_message(chat_id, say(u.language, u.age_verified ? "unknown_command" : "need_start")));
+        if (update.in_private())
+            out.reply(u.id, send_message(chat_id, say(u.language, u.age_verified ? "unknown_command" : "need_start")));
         return;
     }
-    auto [command, args] = parse_command(text);
+    auto [command, args] = parse_command(text, out.settings.bot_username);
     if (command.empty()) {
         out.outcome = "other_bot";
         return;
     }
     out.outcome = "command_" + command.substr(0, 32);
-    run_command(out, u, chat_id, is_private, command, args);
+    run_command(out, u, chat_id, update.in_private(), command, args);
 }
 
-void on_callback(Outcome& out, const Json& query) {
-    const Json& from = obj_at(query, "from");
-    std::string query_id = str_at(query, "id");
-    if (query_id.empty() || int_at(from, "id") <= 0) {
+void on_callback(Outcome& out, const TelegramUpdate& update) {
+    if (update.callback_id.empty() || update.from.id <= 0) {
         out.outcome = "ignored_malformed_callback";
         return;
     }
     // Always answered, so the user's button stops spinning; this is the inline reply.
-    out.inline_reply = {{"method", "answerCallbackQuery"}, {"callback_query_id", query_id}};
-    User u = register_user(from);
-    long long chat_id = int_at(obj_at(obj_at(query, "message"), "chat"), "id");
-    if (chat_id == 0) chat_id = u.telegram_id;
-    std::string data = str_at(query, "data");
+    out.inline_reply = {{"method", "answerCallbackQuery"}, {"callback_query_id", update.callback_id}};
+    User u = register_user(update.from);
+    const long long chat_id = update.chat_id ? update.chat_id : u.telegram_id;
+    const std::string& data = update.callback_data;
     if (u.banned) {
         out.outcome = "ignored_banned";
         return;
@@ -321,9 +305,8 @@ void on_callback(Outcome& out, const Json& query) {
         return;
     }
     if (!u.age_verified) return out.reply(u.id, send_message(chat_id, say(u.language, "need_start")));
-    const bool in_private = str_at(obj_at(obj_at(query, "message"), "chat"), "type") == "private";
     if (data.rfind("plan:", 0) == 0) {
-        if (!in_private) return private_only(out, u, chat_id, "prime");
+        if (!update.in_private()) return private_only(out, u, chat_id, "prime");
         out.outcome = "plan_link";
         return send_plan_link(out, u, chat_id, data.substr(5, 64));
     }
@@ -335,19 +318,16 @@ void on_callback(Outcome& out, const Json& query) {
 }
 
 // The user blocked (kicked) or unblocked the bot in their private chat.
-void on_my_chat_member(Outcome& out, const Json& update) {
-    const Json& from = obj_at(update, "from");
-    std::string status = str_at(obj_at(update, "new_chat_member"), "status");
-    if (str_at(obj_at(update, "chat"), "type") != "private" || int_at(from, "id") <= 0) {
+void on_my_chat_member(Outcome& out, const TelegramUpdate& update) {
+    if (!update.in_private() || update.from.id <= 0) {
         out.outcome = "ignored_group_member_change";
         return;
     }
-    if (status == "kicked") {
-        db().exec("UPDATE users SET unreachable_at = now() WHERE telegram_id = $1 AND unreachable_at IS NULL",
-                  {int_at(from, "id")});
+    if (update.member_status == "kicked") {
+        db().exec("UPDATE users SET unreachable_at = now() WHERE telegram_id = $1 AND unreachable_at IS NULL", {update.from.id});
         out.outcome = "blocked_bot";
-    } else if (status == "member") {
-        db().exec("UPDATE users SET unreachable_at = NULL WHERE telegram_id = $1", {int_at(from, "id")});
+    } else if (update.member_status == "member") {
+        db().exec("UPDATE users SET unreachable_at = NULL WHERE telegram_id = $1", {update.from.id});
         out.outcome = "unblocked_bot";
     } else {
         out.outcome = "ignored_member_status";
@@ -355,26 +335,14 @@ void on_my_chat_member(Outcome& out, const Json& update) {
 }
 
 // ---------------------------------------------------------------- the webhook
-Response webhook(const Request& request, const PathParams&) {
-    static const std::string secret = required_setting("TELEGRAM_WEBHOOK_SECRET");
-    if (!constant_time_equal(request.header("x-telegram-bot-api-secret-token").value_or(""), secret)) {
+Response webhook(const Settings& s, const Request& request, const PathParams&) {
+    if (!constant_time_equal(request.header("x-telegram-bot-api-secret-token").value_or(""), s.webhook_secret.reveal())) {
         log_event(LogLevel::warn, "webhook_bad_secret", {{"remote", request.remote_addr}});
         throw HttpError(401, "bad_secret", "Unknown sender.");
     }
-    Json update = Json::parse(request.body, nullptr, false);
-    if (update.is_discarded()) throw HttpError(400, "invalid_json", "The update is not valid JSON.");
-    if (!update.is_object() || !update.contains("update_id") || !update["update_id"].is_number_integer() ||
-        update["update_id"].get<long long>() < 0)
-        throw HttpError(400, "invalid_update", "An update needs a non-negative integer update_id.", "update_id");
-    const long long update_id = update["update_id"].get<long long>();
-
-    std::string kind = "unknown";
-    for (const char* k : {"message", "callback_query", "my_chat_member", "edited_message", "inline_query",
-                          "channel_post", "chat_member", "chat_join_request"})
-        if (update.contains(k)) {
-            kind = k;
-            break;
-        }
+    const TelegramUpdate update = parse_telegram_update(request.body);
+    const long long update_id = update.update_id;
+    const std::string& kind = update.kind;
     if (kind != "message" && kind != "callback_query" && kind != "my_chat_member") {
         log_event(LogLevel::debug, "update_ignored", {{"update_id", update_id}, {"kind", kind}});
         return Response::json(200, Json::object());
@@ -391,7 +359,7 @@ Response webhook(const Request& request, const PathParams&) {
         }
     } catch (const RedisUnavailable&) {
     }
-    Outcome out;
+    Outcome out(s);
     bool duplicate = false;
     db().transaction([&] {
         // Concurrent deliveries serialise on this row: the second waits, then sees a conflict.
@@ -401,9 +369,9 @@ Response webhook(const Request& request, const PathParams&) {
             duplicate = true;
             return;
         }
-        if (kind == "message") on_message(out, update["message"]);
-        else if (kind == "callback_query") on_callback(out, update["callback_query"]);
-        else on_my_chat_member(out, update["my_chat_member"]);
+        if (kind == "message") on_message(out, update);
+        else if (kind == "callback_query") on_callback(out, update);
+        else on_my_chat_member(out, update);
         for (const auto& later : out.later) enqueue_telegram(later.user_id, later.call, later.dedupe_key);
         db().exec("UPDATE telegram_updates SET outcome = $2 WHERE update_id = $1", {update_id, out.outcome});
     });
@@ -422,18 +390,25 @@ Response webhook(const Request& request, const PathParams&) {
     return Response::json(200, out.inline_reply.is_null() ? Json::object() : out.inline_reply);
 }
 
-const Router routes({
-    {"POST", "/webhook/telegram", webhook, max_update_bytes},
+const Router<Settings> routes({
+    {"POST", std::string(webhook_path), webhook, body(max_update_bytes)},
 });
 
 }  // namespace
 
-Response handle(const Request& request) { return routes.dispatch(request); }
+Settings Settings::read(SettingsReader& r) {
+    Settings s{DatabaseSettings::read(r), RedisSettings::read(r), r.secret("TELEGRAM_WEBHOOK_SECRET"),
+               r.text("TELEGRAM_BOT_USERNAME"), PaymentLinkSettings::read(r), AgoraSettings::read(r),
+               r.integer("LIVE_NOTICE_COOLDOWN_MINUTES", 30, 0, 1440)};
+    if (!r.describing_only() && !only_chars(s.webhook_secret.reveal(), "_-", true))
+        throw ConfigError("TELEGRAM_WEBHOOK_SECRET must be 1-256 of A-Z a-z 0-9 _ -");
+    return s;
+}
+
+Response handle(const Settings& settings, const Request& request) { return routes.dispatch(settings, request); }
 
 const Function& function() {
-    static const Function f{"telegram-webhook", routes,
-                            {"DATABASE_URL", "REDIS_URL", "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "PUBLIC_BASE_URL",
-                             "PAYMENT_LINK_SECRET", "AGORA_APP_ID", "AGORA_APP_CERTIFICATE"}};
+    static const Function f = make_function("telegram-webhook", routes);
     return f;
 }
 

@@ -2,12 +2,30 @@
 // the user blocking or unblocking the bot.
 #pragma once
 
+#include "agora.hpp"
 #include "http.hpp"
+#include "payment_link.hpp"
+#include "pg.hpp"
+#include "redis.hpp"
 #include "runtime.hpp"
 
 namespace telegram_webhook {
 
-pnptv::Response handle(const pnptv::Request& request);
+// The URL given to setWebhook (scripts/set-webhook reads it from --routes).
+inline constexpr std::string_view webhook_path = "/webhook/telegram";
+
+struct Settings {
+    pnptv::DatabaseSettings database;
+    pnptv::RedisSettings redis;
+    pnptv::Secret webhook_secret;            // TELEGRAM_WEBHOOK_SECRET: the secret_token given to setWebhook
+    std::string bot_username;                // TELEGRAM_BOT_USERNAME: /cmd@<it>, t.me links
+    pnptv::PaymentLinkSettings link;         // the signed checkout links, and PUBLIC_BASE_URL for every link
+    pnptv::AgoraSettings agora;
+    long long live_notice_cooldown_minutes;  // LIVE_NOTICE_COOLDOWN_MINUTES
+    static Settings read(pnptv::SettingsReader& r);
+};
+
+pnptv::Response handle(const Settings& settings, const pnptv::Request& request);
 const pnptv::Function& function();
 
 }  // namespace telegram_webhook

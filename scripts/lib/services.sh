@@ -2,7 +2,9 @@
 # server in a folder, touching no system service. Source it; every function takes the folder.
 #
 # PostgreSQL refuses to run as root, so as root the cluster belongs to the `postgres` account
-# (runuser); as anyone else it belongs to that user. Sockets live in the folder.
+# (runuser); as anyone else it belongs to that user. The cluster and its socket live in
+# FOLDER/pg — a link to /var/tmp/pnptv-pg/<hash> when the postgres account can't reach the folder
+# (see pg_place).
 
 pg_bindir() { ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1; }
 
@@ -11,17 +13,54 @@ as_pg_owner() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-# Waits until a process is gone for real (a zombie still answers kill -0).
+# Whether a process runs; a zombie (dead, not yet reaped — kill -0 still answers for it) does not.
+process_alive() {
+  local state
+  state=$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null || true)
+  [ -n "$state" ] && [ "$state" != Z ]
+}
+
+# Waits until a process is gone for real.
 wait_gone() {
   local pid=$1 tries=${2:-100}
   while [ "$tries" -gt 0 ]; do
-    local state
-    state=$(awk '/^State:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
-    [ -z "$state" ] || [ "$state" = Z ] && return 0
+    process_alive "$pid" || return 0
     sleep 0.05
     tries=$((tries - 1))
   done
   return 1
+}
+
+# pg_place DIR: makes DIR/pg, the cluster's folder, reachable by the cluster's owner. As root
+# that is the postgres account, which can't enter a folder with a private ancestor (a clone in
+# /root, anything under a `mktemp -d` folder); then the cluster lives in
+# /var/tmp/pnptv-pg/<hash of DIR> and DIR/pg is a link to it, which it says once. Nothing in
+# the caller's folders changes mode.
+pg_place() {
+  local dir=$1 home
+  mkdir -p "$dir"
+  if [ "$(id -u)" -ne 0 ]; then mkdir -p "$dir/pg/sock"; return 0; fi
+  if [ ! -L "$dir/pg" ] && ! runuser -u postgres -- test -x "$dir"; then
+    [ -f "$dir/pg/data/PG_VERSION" ] && { echo "services: postgres can't reach the cluster in $dir/pg" >&2; return 1; }
+    rm -rf "$dir/pg"
+    home=/var/tmp/pnptv-pg/$(printf %s "$(cd "$dir" && pwd)" | sha256sum | cut -c1-16)
+    mkdir -p "$home"
+    chown postgres: "$home"
+    ln -s "$home" "$dir/pg"
+    echo "PostgreSQL: the postgres account can't reach $dir, so its cluster is in $home ($dir/pg links to it)" >&2
+  fi
+  mkdir -p "$dir/pg/sock"
+  chown postgres: "$dir/pg/" "$dir/pg/sock"
+}
+
+# pg_home DIR: the cluster's folder as a path its owner can follow (the link resolved).
+pg_home() { readlink -f "$1/pg"; }
+
+# pg_forget DIR: removes the cluster's files wherever pg_place put them (after pg_stop).
+pg_forget() {
+  local dir=$1
+  [ -L "$dir/pg" ] && rm -rf "$(readlink -f "$dir/pg")"
+  rm -rf "$dir/pg"
 }
 
 # pg_start DIR PORT [postgres -c options…]: initdb on first use, then start; waits until ready.
@@ -30,13 +69,9 @@ pg_start() {
   local dir=$1 port=$2; shift 2
   local bin data sock
   bin=$(pg_bindir)
-  data=$dir/pg/data
-  sock=$dir/pg/sock
-  mkdir -p "$dir/pg" "$sock"
-  if [ "$(id -u)" -eq 0 ]; then
-    chmod 755 "$dir" "$dir/pg"
-    chown postgres: "$dir/pg" "$sock"
-  fi
+  pg_place "$dir" || return 1
+  data=$(pg_home "$dir")/data
+  sock=$(pg_home "$dir")/sock
   if [ ! -f "$data/PG_VERSION" ]; then
     as_pg_owner "$bin/initdb" -D "$data" -U pnptv -A trust -E UTF8 --locale=C.UTF-8 >"$dir/pg/initdb.log" 2>&1 ||
       { cat "$dir/pg/initdb.log" >&2; return 1; }
@@ -47,16 +82,16 @@ pg_start() {
   local opts="-c listen_addresses='$listen' -c port=$pgport -c unix_socket_directories='$sock'"
   local o
   for o in "$@"; do opts+=" -c $o"; done
-  as_pg_owner "$bin/pg_ctl" -D "$data" -l "$dir/pg/postgres.log" -w -t 30 -o "$opts" start >/dev/null ||
-    { tail -n 20 "$dir/pg/postgres.log" >&2; return 1; }
+  as_pg_owner "$bin/pg_ctl" -D "$data" -l "$(pg_home "$dir")/postgres.log" -w -t 30 -o "$opts" start >/dev/null ||
+    { tail -n 20 "$(pg_home "$dir")/postgres.log" >&2; return 1; }
 }
 
 pg_stop() {
   local dir=$1 bin
   bin=$(pg_bindir)
   [ -f "$dir/pg/data/PG_VERSION" ] || return 0
-  as_pg_owner "$bin/pg_ctl" -D "$dir/pg/data" status >/dev/null 2>&1 || return 0
-  as_pg_owner "$bin/pg_ctl" -D "$dir/pg/data" -m fast -w -t 30 stop >/dev/null
+  as_pg_owner "$bin/pg_ctl" -D "$(pg_home "$dir")/data" status >/dev/null 2>&1 || return 0
+  as_pg_owner "$bin/pg_ctl" -D "$(pg_home "$dir")/data" -m fast -w -t 30 stop >/dev/null
 }
 
 # The port the cluster in DIR listens on (its socket name carries it).
@@ -66,14 +101,14 @@ pg_port() {
   echo "${s##*.}"
 }
 
-pg_url() { echo "postgresql://pnptv@/${2:-pnptv}?host=$1/pg/sock&port=$(pg_port "$1")"; }
+pg_url() { echo "postgresql://pnptv@/${2:-pnptv}?host=$(pg_home "$1")/sock&port=$(pg_port "$1")"; }
 
 # pg_createdb DIR NAME: creates the database if missing.
 pg_createdb() {
   local dir=$1 name=$2 port
   port=$(pg_port "$dir")
-  if ! psql -h "$dir/pg/sock" -p "$port" -U pnptv -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$name'" | grep -q 1; then
-    createdb -h "$dir/pg/sock" -p "$port" -U pnptv "$name"
+  if ! psql -h "$(pg_home "$dir")/sock" -p "$port" -U pnptv -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$name'" | grep -q 1; then
+    createdb -h "$(pg_home "$dir")/sock" -p "$port" -U pnptv "$name"
   fi
 }
 
@@ -82,7 +117,7 @@ pg_migrate() {
   local dir=$1 name=$2 action=${3:-deploy}; shift 3 || shift $#
   local repo
   repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-  PGHOST="$dir/pg/sock" PGPORT=$(pg_port "$dir") PGUSER=pnptv \
+  PGHOST="$(pg_home "$dir")/sock" PGPORT=$(pg_port "$dir") PGUSER=pnptv \
     sqitch --quiet -C "$repo/db" "$action" "$@" "db:pg:$name"
 }
 
@@ -93,7 +128,7 @@ redis_start() {
   local dir=$1 port=$2 persist=${3:-}
   local rdir=$dir/redis
   mkdir -p "$rdir"
-  if [ -f "$rdir/redis.pid" ] && kill -0 "$(cat "$rdir/redis.pid")" 2>/dev/null; then return 0; fi
+  if [ -f "$rdir/redis.pid" ] && process_alive "$(cat "$rdir/redis.pid")"; then return 0; fi
   [ "$port" = socket-only ] && port=0
   local aof=no
   [ "$persist" = persist ] && aof=yes

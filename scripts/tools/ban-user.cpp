@@ -4,7 +4,7 @@
 #include <string>
 
 #include "bans.hpp"
-#include "config.hpp"
+#include "runtime.hpp"
 #include "log.hpp"
 #include "pg.hpp"
 #include "text.hpp"
@@ -24,8 +24,7 @@ int main(int argc, char** argv) {
     std::string reason;
     for (int i = at + 1; i < argc; ++i) reason += (reason.empty() ? "" : " ") + std::string(argv[i]);
     try {
-        load_config();
-        init_logging("ban-user", setting_or("LOG_LEVEL", "warn"));
+        start_tool<StoreSettings>("ban-user");
         auto r = db().exec("SELECT id FROM users WHERE telegram_id = $1", {telegram_id});
         if (r.rows() == 0) {
             std::cerr << "ban-user: no user with telegram_id " << telegram_id << "\n";
@@ -33,7 +32,7 @@ int main(int argc, char** argv) {
         }
         const long long user_id = r.get_int(0, 0);
         BanOutcome out = set_ban(user_id, !unban, reason, std::nullopt,
-                                 {{"telegram_id", telegram_id}, {"by", "scripts/ban-user"}, {"os_user", setting_or("USER", "unknown")}});
+                                 {{"telegram_id", telegram_id}, {"by", "scripts/ban-user"}, {"os_user", std::string(std::getenv("USER") ? std::getenv("USER") : "unknown")}});
         std::cout << "user " << user_id << " (telegram " << telegram_id << ") "
                   << (out.changed ? (unban ? "is no longer banned" : "is banned; sessions ended: " + std::to_string(out.sessions_ended))
                                   : (unban ? "was not banned" : "was already banned"))

@@ -5,7 +5,7 @@
 #include <iostream>
 #include <string>
 
-#include "config.hpp"
+#include "runtime.hpp"
 #include "log.hpp"
 #include "pg.hpp"
 #include "authz.hpp"
@@ -20,8 +20,7 @@ int main(int argc, char** argv) {
     }
     const std::string telegram_id = argv[1];
     try {
-        load_config();
-        init_logging("make-admin", setting_or("LOG_LEVEL", "warn"));
+        start_tool<StoreSettings>("make-admin");
         long long user_id = 0;
         bool changed = false;
         db().transaction([&] {
@@ -34,7 +33,7 @@ int main(int argc, char** argv) {
             db().exec("INSERT INTO audit_log (action, subject_type, subject_id, details) "
                       "VALUES ('user.make_admin', 'user', $1, jsonb_build_object('telegram_id', $2::bigint, "
                       "'by', 'scripts/make-admin', 'os_user', $3::text))",
-                      {std::to_string(user_id), telegram_id, setting_or("USER", "unknown")});
+                      {std::to_string(user_id), telegram_id, std::string(std::getenv("USER") ? std::getenv("USER") : "unknown")});
         });
         if (user_id == 0) {
             std::cerr << "make-admin: no user with telegram_id " << telegram_id

@@ -13,8 +13,11 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include <boost/test/unit_test.hpp>
+
 #include "cookies.hpp"
 #include "crypto.hpp"
+#include "runtime.hpp"
 #include "text.hpp"
 #include "urlencoded.hpp"
 
@@ -30,6 +33,28 @@ std::string temp_dir() {
     std::string dir = std::string(base ? base : "/tmp") + "/t-" + pnptv::to_hex(pnptv::random_bytes(6));
     std::filesystem::create_directories(dir);
     return dir;
+}
+
+namespace {
+std::string environment(const char* name) {
+    const char* v = std::getenv(name);
+    return v ? v : "";
+}
+
+// db() and redis() on the run's stores, and the run's LOG_LEVEL, before any test case.
+struct RunStores {
+    RunStores() {
+        pnptv::init_logging("test", settings<pnptv::LogSettings>({{"LOG_LEVEL", environment("LOG_LEVEL")}}).level);
+        pnptv::configure_connections(settings<pnptv::StoreSettings>());
+    }
+};
+BOOST_TEST_GLOBAL_FIXTURE(RunStores);
+}  // namespace
+
+pnptv::SettingsReader settings_reader(const pnptv::Pairs& values) {
+    pnptv::Pairs all = {{"DATABASE_URL", environment("DATABASE_URL")}, {"REDIS_URL", environment("REDIS_URL")}};
+    all.insert(all.end(), values.begin(), values.end());  // the last value of a name wins
+    return pnptv::SettingsReader(std::move(all));
 }
 
 pnptv::Request make_request(std::string method, std::string uri, std::string body, pnptv::Pairs headers) {
@@ -50,6 +75,16 @@ pnptv::Request make_request(std::string method, std::string uri, std::string bod
 
 pnptv::Json body_json(const pnptv::Response& r) {
     return pnptv::Json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+}
+
+std::string shell_assignments(const pnptv::Pairs& pairs) {
+    std::string out;
+    for (const auto& [name, value] : pairs) {
+        out += name + "='";
+        for (char c : value) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+        out += "' ";
+    }
+    return out;
 }
 
 ShellResult shell(const std::string& script) {

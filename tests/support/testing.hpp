@@ -2,7 +2,9 @@
 // for tests that go through nginx, and shell helpers to start private services.
 //
 // tests/run starts one PostgreSQL and one Redis for the whole run and exports DATABASE_URL,
-// REDIS_URL, PNPTV_REPO and PNPTV_TEST_TMP; tests that break a service start their own.
+// REDIS_URL, PNPTV_REPO and PNPTV_TEST_TMP; tests that break a service start their own. Every
+// test binary starts with db() and redis() pointed at the run's two (a global fixture); code
+// under test gets its settings as a value built by settings<S>(), never through the environment.
 #pragma once
 
 #include <functional>
@@ -11,8 +13,20 @@
 #include <vector>
 
 #include "http.hpp"
+#include "settings.hpp"
 
 namespace testing {
+
+// The run's DATABASE_URL and REDIS_URL with `values` on top: what a test hands to S::read.
+pnptv::SettingsReader settings_reader(const pnptv::Pairs& values = {});
+
+// A function's Settings as its start-up would read them from exactly these values (and the run's
+// stores). A test changes a setting by building another value, not by touching the environment.
+template <class S>
+S settings(const pnptv::Pairs& values = {}) {
+    auto reader = settings_reader(values);
+    return S::read(reader);
+}
 
 std::string repo_dir();
 std::string temp_dir();  // a fresh folder under PNPTV_TEST_TMP, removed with the run
@@ -27,6 +41,9 @@ struct ShellResult {
     int status;
     std::string output;  // stdout and stderr together
 };
+// `pairs` as shell words ("NAME='value' …"), for starting a real binary with a test's settings.
+std::string shell_assignments(const pnptv::Pairs& pairs);
+
 // Runs a bash script with scripts/lib/services.sh sourced, in the repo folder.
 ShellResult shell(const std::string& script);
 

@@ -1,0 +1,73 @@
+# settings.sh — how every script finds and reads settings. Source it.
+#
+# The file (env_file): $PNPTV_ENV_FILE when set. Otherwise, a convenience of the local checkout
+# that no binary has (a function reads only the environment and PNPTV_ENV_FILE): the running
+# local stack's <run dir>/env, else .env, else env.example. `scripts/stack` starts from the same
+# order without its own run file (env_file --source).
+#
+# A value (setting NAME [DEFAULT]): the environment's when the name is set there, else the
+# file's (its last line for the name), else DEFAULT; an empty value counts as unset. The file is
+# read exactly as the functions read it (parse_env_file in common/settings.cpp): blank lines and
+# # comments skipped, an optional `export `, NAME=value with spaces and tabs trimmed around both,
+# one pair of matching quotes around the value removed; any other line is an error naming it.
+
+settings_repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+# env_file [--source]: the path of the settings file the caller should read.
+env_file() {
+  if [ -n "${PNPTV_ENV_FILE:-}" ]; then
+    printf '%s\n' "$PNPTV_ENV_FILE"
+  elif [ "${1:-}" != --source ] && [ -f "${STACK_RUN_DIR:-$settings_repo/.run}/env" ]; then
+    printf '%s\n' "${STACK_RUN_DIR:-$settings_repo/.run}/env"
+  elif [ -f "$settings_repo/.env" ]; then
+    printf '%s\n' "$settings_repo/.env"
+  else
+    printf '%s\n' "$settings_repo/env.example"
+  fi
+}
+
+# env_file_pairs FILE: each setting of FILE as one NAME=value line, in file order. Fails (status
+# 2) naming the first line that is not a setting.
+env_file_pairs() {
+  local file=$1 line key value n=0 blank=$' \t\r\n'
+  [ -r "$file" ] || { echo "settings: can't read $file" >&2; return 2; }
+  while IFS= read -r line || [ -n "$line" ]; do
+    n=$((n + 1))
+    line=${line#"${line%%[!$blank]*}"}
+    line=${line%"${line##*[!$blank]}"}
+    [ -z "$line" ] || [ "${line:0:1}" = "#" ] && continue
+    if [ "${line:0:7}" = "export " ]; then
+      line=${line:7}
+      line=${line#"${line%%[!$blank]*}"}
+    fi
+    key=${line%%=*}
+    key=${key%"${key##*[!$blank]}"}
+    if [ "$key" = "$line" ] || [ -z "$key" ] || [[ ! "$key" =~ ^[A-Za-z0-9_]+$ ]]; then
+      echo "settings: $file line $n is not KEY=value" >&2
+      return 2
+    fi
+    value=${line#*=}
+    value=${value#"${value%%[!$blank]*}"}
+    if [ ${#value} -ge 2 ] && { [ "${value:0:1}" = '"' ] || [ "${value:0:1}" = "'" ]; } && [ "${value: -1}" = "${value:0:1}" ]; then
+      value=${value:1:${#value}-2}
+    fi
+    printf '%s=%s\n' "$key" "$value"
+  done <"$file"
+}
+
+# setting NAME [DEFAULT] [FILE]: the value the functions would see (FILE defaults to env_file).
+setting() {
+  local name=$1 fallback=${2:-} file=${3:-} value="" pairs line
+  if [ -n "${!name+set}" ]; then
+    value=${!name}
+  else
+    [ -n "$file" ] || file=$(env_file)
+    if [ -f "$file" ]; then
+      pairs=$(env_file_pairs "$file") || return 2
+      while IFS= read -r line; do
+        [ "${line%%=*}" = "$name" ] && value=${line#*=}
+      done <<<"$pairs"
+    fi
+  fi
+  printf '%s\n' "${value:-$fallback}"
+}
