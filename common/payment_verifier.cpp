@@ -91,8 +91,8 @@ int verify_due_references(const VerifierSettings& s, const std::function<bool()>
             auto due = db().exec(claim_due_sql, {static_cast<long long>(room), claim_seconds});
             more = static_cast<size_t>(due.rows()) == room;
             for (int i = 0; i < due.rows(); ++i) {
-                std::string ref = due.get(i, 0);
-                attempts[ref] = static_cast<int>(due.get_int(i, 1));
+                std::string ref = due.get(i, "provider_ref");
+                attempts[ref] = static_cast<int>(due.get_int(i, "attempts"));
                 batch.get(ref, epayco_validation_url(s.api_base, ref), {"Accept: application/json"}, s.timeout_ms);
             }
         }

@@ -36,6 +36,11 @@ std::optional<std::string> PgResult::get_opt(int row, int col) const {
 long long PgResult::get_int(int row, int col) const { return std::atoll(PQgetvalue(r_, row, col)); }
 bool PgResult::get_bool(int row, int col) const { return PQgetvalue(r_, row, col)[0] == 't'; }
 int PgResult::column(std::string_view name) const { return PQfnumber(r_, std::string(name).c_str()); }
+int PgResult::checked_column(std::string_view name) const {
+    int c = column(name);
+    if (c < 0) throw std::logic_error("the result has no column " + std::string(name));
+    return c;
+}
 
 Pg::Pg(std::string conninfo) : conninfo_(std::move(conninfo)) {}
 Pg::~Pg() { disconnect(); }

@@ -68,8 +68,18 @@ public:
     bool get_bool(int row, int col) const;
     int column(std::string_view name) const;  // -1 when absent
 
+    // The same by column name: what a row is read by, so reordering a SELECT can't shift a
+    // value into the wrong field (positions are for one-column results). A name the result
+    // doesn't have throws std::logic_error.
+    bool is_null(int row, std::string_view col) const { return is_null(row, checked_column(col)); }
+    std::string get(int row, std::string_view col) const { return get(row, checked_column(col)); }
+    std::optional<std::string> get_opt(int row, std::string_view col) const { return get_opt(row, checked_column(col)); }
+    long long get_int(int row, std::string_view col) const { return get_int(row, checked_column(col)); }
+    bool get_bool(int row, std::string_view col) const { return get_bool(row, checked_column(col)); }
+
 private:
     friend class Pg;
+    int checked_column(std::string_view name) const;
     pg_result* r_;
 };
 

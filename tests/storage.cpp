@@ -43,6 +43,17 @@ BOOST_AUTO_TEST_CASE(parameters_travel_separately_from_sql) {
     BOOST_TEST(db().exec("SELECT to_regclass('public.users') IS NOT NULL").get_bool(0, 0));
 }
 
+BOOST_AUTO_TEST_CASE(columns_are_read_by_name) {
+    auto r = db().exec("SELECT 7 AS n, 'x' AS t, NULL::text AS missing, true AS yes");
+    BOOST_TEST(r.get_int(0, "n") == 7);
+    BOOST_TEST(r.get(0, "t") == "x");
+    BOOST_TEST(r.is_null(0, "missing"));
+    BOOST_TEST(!r.get_opt(0, "missing").has_value());
+    BOOST_TEST(r.get_bool(0, "yes"));
+    BOOST_CHECK_EXCEPTION(r.get(0, "nope"), std::logic_error,
+                          [](const std::logic_error& e) { return std::string(e.what()).find("nope") != std::string::npos; });
+}
+
 BOOST_AUTO_TEST_CASE(sql_errors_carry_sqlstate) {
     long long tg = fresh_telegram_id();
     insert_user(tg);

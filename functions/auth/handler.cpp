@@ -38,12 +38,13 @@ VALUES ($1, NULLIF($2, ''), $3, NULLIF($4, ''), NULLIF($5, ''), $6)
 ON CONFLICT (telegram_id) DO UPDATE
    SET username = EXCLUDED.username, first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name,
        photo_url = COALESCE(EXCLUDED.photo_url, users.photo_url)
-RETURNING id, role, tier, language, banned_at IS NOT NULL
+RETURNING id, role, tier, language, banned_at IS NOT NULL AS banned
 )sql";
 
 constexpr const char* me_sql = R"sql(
-SELECT u.id, u.telegram_id, u.username, u.first_name, u.last_name, u.photo_url, u.language, u.role, u.tier,
-       u.age_verified_at IS NOT NULL, s.status, s.plan_id, to_char(s.ends_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+SELECT u.id, u.telegram_id, u.username, u.first_name, u.last_name, u.photo_url, u.language,
+       u.age_verified_at IS NOT NULL AS age_verified, s.status AS subscription_status, s.plan_id,
+       to_char(s.ends_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS ends_at
   FROM users u
   LEFT JOIN subscriptions s ON s.user_id = u.id AND s.status = 'active'
  WHERE u.id = $1 AND u.banned_at IS NULL
@@ -88,14 +89,14 @@ LoggedIn complete_login(const Settings& s, const Request& request, const Telegra
     auto row = db().exec(upsert_user_sql, {tg.id, tg.username, tg.first_name, tg.last_name, photo,
                                            language_from(tg.language_code)});
     SessionUser user;
-    user.id = row.get_int(0, 0);
+    user.id = row.get_int(0, "id");
     user.telegram_id = tg.id;
     user.username = tg.username;
     user.first_name = tg.first_name;
-    user.role = row.get(0, 1);
-    user.tier = row.get(0, 2);
-    user.language = row.get(0, 3);
-    bool banned = row.get_bool(0, 4);
+    user.role = row.get(0, "role");
+    user.tier = row.get(0, "tier");
+    user.language = row.get(0, "language");
+    bool banned = row.get_bool(0, "banned");
     // The guard's record now, so a new user is never bounced (the trigger's intent follows).
     write_authz({{user.id, true, banned, user.role, user.tier}});
     if (banned) {
@@ -292,18 +293,19 @@ Response me(const Settings& s, const Request& request, const PathParams&) {
     if (row.rows() == 0) throw HttpError(401, "unauthenticated", "Log in to continue.");
     auto expires = renew_session(s.web.session, id.sid);
     if (!expires) throw HttpError(401, "unauthenticated", "Log in to continue.");
+    auto text_or_null = [&](std::string_view column) { return row.is_null(0, column) ? Json(nullptr) : Json(row.get(0, column)); };
     Json subscription = nullptr;
-    if (!row.is_null(0, 10))
-        subscription = {{"status", row.get(0, 10)}, {"plan_id", row.get(0, 11)},
-                        {"ends_at", row.get_opt(0, 12) ? Json(row.get(0, 12)) : Json(nullptr)}};
-    Json user = {{"id", row.get_int(0, 0)},
-                 {"telegram_id", row.get_int(0, 1)},
-                 {"username", row.get_opt(0, 2) ? Json(row.get(0, 2)) : Json(nullptr)},
-                 {"first_name", row.get(0, 3)},
-                 {"last_name", row.get_opt(0, 4) ? Json(row.get(0, 4)) : Json(nullptr)},
-                 {"photo_url", row.get_opt(0, 5) ? Json(row.get(0, 5)) : Json(nullptr)},
-                 {"language", row.get(0, 6)},
-                 {"age_verified", row.get_bool(0, 9)}};
+    if (!row.is_null(0, "subscription_status"))
+        subscription = {{"status", row.get(0, "subscription_status")}, {"plan_id", row.get(0, "plan_id")},
+                        {"ends_at", text_or_null("ends_at")}};
+    Json user = {{"id", row.get_int(0, "id")},
+                 {"telegram_id", row.get_int(0, "telegram_id")},
+                 {"username", text_or_null("username")},
+                 {"first_name", row.get(0, "first_name")},
+                 {"last_name", text_or_null("last_name")},
+                 {"photo_url", text_or_null("photo_url")},
+                 {"language", row.get(0, "language")},
+                 {"age_verified", row.get_bool(0, "age_verified")}};
     Response r = Response::json(200, {{"user", user},
                                       {"role", id.role},
                                       {"tier", id.tier},

@@ -83,8 +83,8 @@ int apply_due_changes(const Settings& s) {
     if (claimed.rows() == 0) return 0;
     std::vector<long long> users, versions;
     for (int i = 0; i < claimed.rows(); ++i) {
-        users.push_back(claimed.get_int(i, 0));
-        versions.push_back(claimed.get_int(i, 1));
+        users.push_back(claimed.get_int(i, "user_id"));
+        versions.push_back(claimed.get_int(i, "version"));
     }
     try {
         write_authz(load_authz(users));

@@ -35,8 +35,8 @@ WITH due AS (
        FOR UPDATE SKIP LOCKED)
 UPDATE outbox o SET claimed_until = now() + make_interval(secs => $2), attempts = o.attempts + 1
   FROM due WHERE o.id = due.id
-RETURNING o.id, o.kind, COALESCE(o.user_id, 0), o.payload::text, o.attempts,
-          COALESCE((SELECT u.unreachable_at IS NOT NULL FROM users u WHERE u.id = o.user_id), false)
+RETURNING o.id, o.kind, COALESCE(o.user_id, 0) AS user_id, o.payload::text AS payload, o.attempts,
+          COALESCE((SELECT u.unreachable_at IS NOT NULL FROM users u WHERE u.id = o.user_id), false) AS unreachable
 )sql";
 
 constexpr const char* delivered_sql =
@@ -163,12 +163,12 @@ int drain_once(const Settings& s) {
     std::vector<OutboxRow> rows;
     for (int i = 0; i < claimed.rows(); ++i) {
         OutboxRow row;
-        row.id = claimed.get_int(i, 0);
-        row.kind = claimed.get(i, 1);
-        row.user_id = claimed.get_int(i, 2);
-        row.payload = Json::parse(claimed.get(i, 3), nullptr, false);
-        row.attempts = static_cast<int>(claimed.get_int(i, 4));
-        row.recipient_unreachable = claimed.get_bool(i, 5);
+        row.id = claimed.get_int(i, "id");
+        row.kind = claimed.get(i, "kind");
+        row.user_id = claimed.get_int(i, "user_id");
+        row.payload = Json::parse(claimed.get(i, "payload"), nullptr, false);
+        row.attempts = static_cast<int>(claimed.get_int(i, "attempts"));
+        row.recipient_unreachable = claimed.get_bool(i, "unreachable");
         rows.push_back(std::move(row));
     }
     std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.id < b.id; });

@@ -22,7 +22,7 @@ using namespace pnptv;
 namespace {
 
 constexpr const char* plans_sql =
-    "SELECT id, name, price::text, currency, duration_days, tier FROM plans WHERE active ORDER BY price, id";
+    "SELECT id, name, price::text AS price, currency, duration_days, tier FROM plans WHERE active ORDER BY price, id";
 
 // "PNP-" + 12 of [A-Z0-9]: a whole token ePayco may decorate but never extend.
 std::string new_invoice() {
@@ -36,8 +36,10 @@ Response plans(const Settings&, const Request&, const PathParams&) {
     auto r = db().exec(plans_sql);
     Json list = Json::array();
     for (int i = 0; i < r.rows(); ++i)
-        list.push_back({{"id", r.get(i, 0)}, {"name", r.get(i, 1)}, {"price", r.get(i, 2)}, {"currency", r.get(i, 3)},
-                        {"duration_days", r.is_null(i, 4) ? Json(nullptr) : Json(r.get_int(i, 4))}, {"tier", r.get(i, 5)}});
+        list.push_back({{"id", r.get(i, "id")}, {"name", r.get(i, "name")}, {"price", r.get(i, "price")},
+                        {"currency", r.get(i, "currency")},
+                        {"duration_days", r.is_null(i, "duration_days") ? Json(nullptr) : Json(r.get_int(i, "duration_days"))},
+                        {"tier", r.get(i, "tier")}});
     Response resp = Response::json(200, {{"plans", list}});
     resp.headers.emplace_back("Cache-Control", "public, max-age=60");
     return resp;
@@ -190,17 +192,18 @@ Response status(const Settings& s, const Request& request, const PathParams& par
     enforce_rate_limit("payment_status", std::to_string(id.user_id), 120, 60);  // the result page polls it
     const std::string invoice = *find_value(params, "invoice");
     if (invoice.size() > 64) throw HttpError(404, "not_found", "No such payment.");
-    auto r = db().exec("SELECT invoice, plan_id, amount::text, currency, state, created_at, approved_at, id "
+    auto r = db().exec("SELECT id, invoice, plan_id, amount::text AS amount, currency, state "
                        "FROM payment_records WHERE invoice = $1 AND user_id = $2", {invoice, id.user_id});
     if (r.rows() == 0) throw HttpError(404, "not_found", "No such payment.");
     // The buyer comes back with ?ref_payco=…: never trusted, but a candidate the verifier asks
     // ePayco about, which catches a confirmation that never arrived.
     auto ref = find_value(request.query, "ref_payco");
+    const std::string state = r.get(0, "state");
     if (ref && !ref->empty() && ref->size() <= 64 && only_chars(*ref, "-_", true) &&
-        (r.get(0, 4) == "pending" || r.get(0, 4) == "held" || r.get(0, 4) == "started"))
-        note_candidate_reference(r.get_int(0, 7), *ref, s.recheck_seconds);
-    return Response::json(200, {{"invoice", r.get(0, 0)}, {"plan_id", r.get(0, 1)}, {"amount", r.get(0, 2)},
-                                {"currency", r.get(0, 3)}, {"state", r.get(0, 4)}});
+        (state == "pending" || state == "held" || state == "started"))
+        note_candidate_reference(r.get_int(0, "id"), *ref, s.recheck_seconds);
+    return Response::json(200, {{"invoice", r.get(0, "invoice")}, {"plan_id", r.get(0, "plan_id")},
+                                {"amount", r.get(0, "amount")}, {"currency", r.get(0, "currency")}, {"state", state}});
 }
 
 // Checkouts and the result page's polling are limited per user here, by address in nginx.
