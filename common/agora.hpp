@@ -1,5 +1,5 @@
 // agora.hpp — Agora AccessToken2 ("007") for RTC, byte for byte as Agora's reference builders
-// make it (protocols.md §6), and a decoder the tests use to check every token we issue.
+// make it (docs/protocols.md §6), and a decoder the tests use to check every token we issue.
 //
 // Little-endian integers; string = uint16 length + bytes; privileges are seconds from issue.
 // A subscriber may only join (privilege 1); a publisher may join and publish audio, video, data.

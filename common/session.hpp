@@ -1,4 +1,4 @@
-// session.hpp — sessions wire-compatible with express-session + connect-redis (protocols.md §1).
+// session.hpp — sessions wire-compatible with express-session + connect-redis (docs/protocols.md §1).
 //
 // Cookie `connect.sid` = percent-encoded "s:" + sid + "." + base64(HMAC-SHA256(secret, sid)),
 // standard alphabet, no padding. Redis key `sess:<sid>` holds the express-session JSON; its TTL

@@ -1,4 +1,4 @@
-// telegram_auth.hpp — checks the two ways Telegram vouches for a user (protocols.md §2, §3):
+// telegram_auth.hpp — checks the two ways Telegram vouches for a user (docs/protocols.md §2, §3):
 // the Login Widget fields (also what the OAuth redirect returns) and Mini App initData.
 //
 // Both build a data_check_string from every received pair except `hash` (sorted, key=value,

@@ -1,4 +1,4 @@
-// telegram_bot.hpp — outbound Telegram Bot API calls (protocols.md §4):
+// telegram_bot.hpp — outbound Telegram Bot API calls (docs/protocols.md §4):
 // POST <TELEGRAM_API_BASE>/bot<token>/<method> with a JSON body.
 //
 // Only notify-worker calls this (handlers answer inline or write the outbox, never wait on

@@ -1,4 +1,4 @@
-// Agora AccessToken2 vectors (protocols.md §6) and the decoder.
+// Agora AccessToken2 vectors (docs/protocols.md §6) and the decoder.
 #define BOOST_TEST_MODULE agora
 #include <boost/test/unit_test.hpp>
 

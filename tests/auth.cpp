@@ -1,4 +1,4 @@
-// Sessions, Telegram login checks, redirects (vectors from protocols.md §1–3), and the auth and
+// Sessions, Telegram login checks, redirects (vectors from docs/protocols.md §1–3), and the auth and
 // auth-verify handlers against the run's real PostgreSQL and Redis.
 #define BOOST_TEST_MODULE auth
 #include <boost/test/unit_test.hpp>
@@ -149,7 +149,7 @@ Response verify_with(const std::string& cookie, const std::string& original_uri 
 
 }  // namespace
 
-// ---------------------------------------------------------------- protocols.md §1: sessions
+// ---------------------------------------------------------------- docs/protocols.md §1: sessions
 BOOST_AUTO_TEST_SUITE(session_cookies)
 
 const std::string vector_sid = "q8Jx0Zr3m5Vt1NwYbE2kLp7sHd9fGa4c";
@@ -213,7 +213,7 @@ BOOST_AUTO_TEST_CASE(session_json_has_the_express_shape) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-// ---------------------------------------------------------------- protocols.md §2: login widget
+// ---------------------------------------------------------------- docs/protocols.md §2: login widget
 BOOST_AUTO_TEST_SUITE(login_widget)
 
 const Pairs vector_fields = {{"id", "42"},
@@ -286,7 +286,7 @@ BOOST_AUTO_TEST_CASE(json_fields_use_decimal_text_for_numbers) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-// ---------------------------------------------------------------- protocols.md §3: Mini App initData
+// ---------------------------------------------------------------- docs/protocols.md §3: Mini App initData
 BOOST_AUTO_TEST_SUITE(webapp_init_data)
 
 const std::string vector_init_data =
