@@ -68,21 +68,20 @@ struct Record {
 std::optional<Record> load_record(const std::string& sql, const PgParam& key, const std::string& amount) {
     auto r = db().exec(sql, {key, amount});
     if (r.rows() == 0) return std::nullopt;
-    auto col = [&](const char* name) { return r.column(name); };
     Record rec;
-    rec.id = r.get_int(0, col("id"));
-    rec.user_id = r.get_int(0, col("user_id"));
-    rec.telegram_id = r.get_int(0, col("telegram_id"));
-    rec.plan_id = r.get(0, col("plan_id"));
-    rec.state = r.get(0, col("state"));
-    rec.invoice = r.get(0, col("invoice"));
-    rec.amount = r.get(0, col("amount"));
-    rec.currency = r.get(0, col("currency"));
-    rec.amount_ok = r.get_bool(0, col("amount_ok"));
-    if (auto d = r.get_opt(0, col("duration_days"))) rec.duration_days = std::stoi(*d);
-    rec.plan_name = r.get(0, col("plan_name"));
-    rec.language = r.get(0, col("language"));
-    rec.email = r.get(0, col("email"));
+    rec.id = r.get_int(0, "id");
+    rec.user_id = r.get_int(0, "user_id");
+    rec.telegram_id = r.get_int(0, "telegram_id");
+    rec.plan_id = r.get(0, "plan_id");
+    rec.state = r.get(0, "state");
+    rec.invoice = r.get(0, "invoice");
+    rec.amount = r.get(0, "amount");
+    rec.currency = r.get(0, "currency");
+    rec.amount_ok = r.get_bool(0, "amount_ok");
+    if (auto d = r.get_opt(0, "duration_days")) rec.duration_days = std::stoi(*d);
+    rec.plan_name = r.get(0, "plan_name");
+    rec.language = r.get(0, "language");
+    rec.email = r.get(0, "email");
     return rec;
 }
 
@@ -209,11 +208,11 @@ Effect effect_of(int code) {
 }
 
 std::optional<Grant> grant_of(const PgResult& ref) {
-    auto subscription = ref.get_opt(0, ref.column("granted_subscription_id"));
+    auto subscription = ref.get_opt(0, "granted_subscription_id");
     if (!subscription) return std::nullopt;
     Grant g;
     g.subscription_id = std::stoll(*subscription);
-    if (auto d = ref.get_opt(0, ref.column("granted_days"))) g.days = std::stoi(*d);
+    if (auto d = ref.get_opt(0, "granted_days")) g.days = std::stoi(*d);
     return g;
 }
 
@@ -238,12 +237,12 @@ ConfirmationOutcome apply_verified_transaction(const EpaycoTransaction& t, int r
             db().exec(settle_reference_sql, {t.ref, record, state, applied_code, error, recheck_seconds});
         };
         std::optional<int> from;
-        if (auto c = ref.get_opt(0, ref.column("state_code"))) from = std::stoi(*c);
+        if (auto c = ref.get_opt(0, "state_code")) from = std::stoi(*c);
         if (from == code) {  // already applied: the reference's own state says so
             out.outcome = "replay";
             return settle(std::nullopt, std::nullopt);
         }
-        auto logged = db().exec(log_answer_sql, {t.ref, code, ref.get(0, ref.column("source")), jsonb_text(epayco_audit_payload(t.fields))});
+        auto logged = db().exec(log_answer_sql, {t.ref, code, ref.get(0, "source"), jsonb_text(epayco_audit_payload(t.fields))});
         const long long log_id = logged.get_int(0, 0);
         auto matched = match_record(t);
         if (auto* why = std::get_if<std::string>(&matched)) {
@@ -255,7 +254,7 @@ ConfirmationOutcome apply_verified_transaction(const EpaycoTransaction& t, int r
         Record& rec = std::get<Record>(matched);
         out.payment_id = rec.id;
         out.state = rec.state;
-        auto bound = ref.get_opt(0, ref.column("payment_record_id"));
+        auto bound = ref.get_opt(0, "payment_record_id");
         if (bound && *bound != std::to_string(rec.id)) {
             out.outcome = "mismatch";
             out.detail = "the reference belongs to record " + *bound;

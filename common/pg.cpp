@@ -9,6 +9,7 @@
 #include <libpq-fe.h>
 
 #include "log.hpp"
+#include "text.hpp"
 
 namespace pnptv {
 
@@ -110,8 +111,7 @@ void Pg::transaction(const std::function<void()>& body) {
 
 void Pg::listen(std::string_view channel) {
     // A channel is an identifier, not a value: only plain names are accepted, then quoted.
-    for (char c : channel)
-        if (!((c >= 'a' && c <= 'z') || c == '_')) throw std::invalid_argument("listen: bad channel name");
+    if (channel.empty() || !only_chars(channel, "abcdefghijklmnopqrstuvwxyz_")) throw std::invalid_argument("listen: bad channel name");
     channels_.emplace_back(channel);
     listen_all({channels_.back()});
 }

@@ -7,6 +7,7 @@
 
 #include "crypto.hpp"
 #include "log.hpp"
+#include "text.hpp"
 
 namespace pnptv {
 
@@ -36,14 +37,9 @@ std::optional<std::string> RedisReply::element(size_t i) const {
 std::optional<RedisEndpoint> parse_redis_url(std::string_view url) {
     RedisEndpoint ep;
     auto parse_int = [](std::string_view s, int& out) {
-        if (s.empty() || s.size() > 5) return false;
-        int n = 0;
-        for (char c : s) {
-            if (c < '0' || c > '9') return false;
-            n = n * 10 + (c - '0');
-        }
-        out = n;
-        return true;
+        auto n = s.size() <= 5 ? parse_id(s) : std::nullopt;
+        if (n) out = static_cast<int>(*n);
+        return n.has_value();
     };
     if (url.substr(0, 7) == "unix://") {
         std::string_view rest = url.substr(7);

@@ -35,12 +35,7 @@ std::string header_name_from_param(std::string_view param) {
 }
 
 bool valid_request_id(std::string_view id) {
-    if (id.empty() || id.size() > 64) return false;
-    for (char c : id)
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-              c == '.'))
-            return false;
-    return true;
+    return !id.empty() && id.size() <= 64 && only_chars(id, "-_.", true);
 }
 
 // A request id when nginx sent none (CGI mode, a direct call): unique, not secret, so a PRNG
@@ -282,6 +277,11 @@ extern "C" void on_daemon_sigterm(int) { g_stop = 1; }
 }  // namespace
 
 bool stop_requested() { return g_stop != 0; }
+
+std::string operator_login() {
+    const char* user = std::getenv("USER");
+    return user && *user ? user : "unknown";
+}
 
 int run_daemon(const Daemon& daemon, int argc, char** argv) {
     if (auto rc = describe(argc, argv, "daemon\n", daemon.start)) return *rc;

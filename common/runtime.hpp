@@ -117,6 +117,8 @@ S start_tool(const std::string& name) {
     return settings;
 }
 bool stop_requested();
+// Who runs an operator's program, for its audit rows: the login ($USER), else "unknown".
+std::string operator_login();
 
 // The request line, headers, cookies and query of a CGI/FastCGI parameter list
 // ("NAME=value" strings, null-terminated array). The body is read separately.

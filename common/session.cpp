@@ -16,11 +16,7 @@ namespace {
 constexpr size_t max_sid_length = 128;
 
 bool valid_sid(std::string_view sid) {
-    if (sid.empty() || sid.size() > max_sid_length) return false;
-    for (char c : sid)
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
-            return false;
-    return true;
+    return !sid.empty() && sid.size() <= max_sid_length && only_chars(sid, "-_", true);
 }
 
 std::string session_key(std::string_view sid) { return "sess:" + std::string(sid); }

@@ -69,9 +69,9 @@ Grant grant_subscription(long long user_id, const std::string& plan_id, std::opt
     auto granted = current.rows() == 0 ? db().exec(create_sql, {user_id, plan_id, payment_record_id, days})
                                        : db().exec(extend_sql, {current.get_int(0, 0), plan_id, payment_record_id, days});
     Grant g;
-    g.subscription_id = granted.get_int(0, granted.column("id"));
+    g.subscription_id = granted.get_int(0, "id");
     g.days = days;
-    g.ends_on = granted.get_opt(0, granted.column("ends_on"));
+    g.ends_on = granted.get_opt(0, "ends_on");
     sync_tier(user_id);
     return g;
 }
@@ -95,9 +95,9 @@ int expire_subscriptions() {
             "RETURNING ended.id AS subscription_id, u.id AS user_id, u.telegram_id, u.language, "
             "          COALESCE(u.email, '') AS email, ended.ended_on");
         for (int i = 0; i < ended.rows(); ++i) {
-            auto col = [&](const char* name) { return ended.get(i, ended.column(name)); };
-            users.push_back(ended.get_int(i, ended.column("user_id")));
-            notify_subscription(users.back(), ended.get_int(i, ended.column("telegram_id")), col("language"), col("email"),
+            auto col = [&](const char* name) { return ended.get(i, name); };
+            users.push_back(ended.get_int(i, "user_id"));
+            notify_subscription(users.back(), ended.get_int(i, "telegram_id"), col("language"), col("email"),
                                 "subscription_expired", col("ended_on"), "expired:" + col("subscription_id"));
         }
     });
@@ -115,8 +115,8 @@ int send_expiry_reminders() {
             "RETURNING s.id AS subscription_id, u.id AS user_id, u.telegram_id, u.language, COALESCE(u.email, '') AS email, "
             "          to_char(s.ends_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS ends_on");
         for (int i = 0; i < due.rows(); ++i, ++sent) {
-            auto col = [&](const char* name) { return due.get(i, due.column(name)); };
-            notify_subscription(due.get_int(i, due.column("user_id")), due.get_int(i, due.column("telegram_id")), col("language"),
+            auto col = [&](const char* name) { return due.get(i, name); };
+            notify_subscription(due.get_int(i, "user_id"), due.get_int(i, "telegram_id"), col("language"),
                                 col("email"), "subscription_reminder", col("ends_on"),
                                 "reminder:" + col("subscription_id") + ":" + col("ends_on"));
         }

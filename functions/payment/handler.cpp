@@ -75,20 +75,20 @@ OpenRecord open_record(long long user_id, const std::string& plan_id) {
         auto user = db().exec("SELECT banned_at IS NOT NULL AS banned, age_verified_at IS NOT NULL AS adult, language "
                               "FROM users WHERE id = $1 FOR UPDATE", {user_id});
         if (user.rows() == 0) throw HttpError(401, "unauthenticated", "Log in to continue.");
-        if (user.get_bool(0, user.column("banned"))) throw HttpError(403, "banned", "This account is banned.");
-        if (!user.get_bool(0, user.column("adult")))
+        if (user.get_bool(0, "banned")) throw HttpError(403, "banned", "This account is banned.");
+        if (!user.get_bool(0, "adult"))
             throw HttpError(403, "age_verification_required", "Confirm you are 18 or older (send /start to the bot) first.");
-        rec.language = user.get(0, user.column("language"));
+        rec.language = user.get(0, "language");
         auto plan = db().exec("SELECT name, price::text AS price, currency FROM plans WHERE id = $1 AND active", {plan_id});
         if (plan.rows() == 0) throw HttpError(422, "unknown_plan", "No such plan is on sale.", "plan_id");
-        rec.plan_name = plan.get(0, plan.column("name"));
-        rec.price = plan.get(0, plan.column("price"));
-        rec.currency = plan.get(0, plan.column("currency"));
+        rec.plan_name = plan.get(0, "name");
+        rec.price = plan.get(0, "price");
+        rec.currency = plan.get(0, "currency");
         auto open = db().exec(reusable_record_sql, {user_id, plan_id, payment_link_minutes});
         if (open.rows()) {
-            rec.id = open.get_int(0, open.column("id"));
-            rec.invoice = open.get(0, open.column("invoice"));
-            if (open.get_bool(0, open.column("session_fresh"))) rec.session_id = open.get_opt(0, open.column("provider_session_id"));
+            rec.id = open.get_int(0, "id");
+            rec.invoice = open.get(0, "invoice");
+            if (open.get_bool(0, "session_fresh")) rec.session_id = open.get_opt(0, "provider_session_id");
             return;
         }
         rec.invoice = new_invoice();

@@ -50,16 +50,15 @@ RETURNING id, language, tier, role, age_verified_at IS NOT NULL AS age_verified,
 // also proves they no longer block the bot.
 User register_user(const TelegramSender& from) {
     auto r = db().exec(upsert_user_sql, {from.id, from.username, from.first_name, from.last_name, language_of("", from.language_code)});
-    auto col = [&](const char* name) { return r.column(name); };
     User u;
-    u.id = r.get_int(0, col("id"));
+    u.id = r.get_int(0, "id");
     u.telegram_id = from.id;
-    u.language = r.get(0, col("language"));
-    u.tier = r.get(0, col("tier"));
-    u.role = r.get(0, col("role"));
-    u.age_verified = r.get_bool(0, col("age_verified"));
-    u.banned = r.get_bool(0, col("banned"));
-    u.first_name = r.get(0, col("first_name"));
+    u.language = r.get(0, "language");
+    u.tier = r.get(0, "tier");
+    u.role = r.get(0, "role");
+    u.age_verified = r.get_bool(0, "age_verified");
+    u.banned = r.get_bool(0, "banned");
+    u.first_name = r.get(0, "first_name");
     return u;
 }
 
@@ -95,7 +94,7 @@ void show_plans(Outcome& out, const User& u, long long chat_id) {
     if (plans.rows() == 0) return out.reply(u.id, send_message(chat_id, say(u.language, "no_plans")));
     Json keyboard = Json::array();
     for (int i = 0; i < plans.rows(); ++i) {
-        auto col = [&](const char* name) { return plans.get(i, plans.column(name)); };
+        auto col = [&](const char* name) { return plans.get(i, name); };
         std::string label = say(u.language, "plan_button", {{"name", col("name")}, {"price", col("price")}, {"currency", col("currency")}});
         keyboard.push_back(Json::array({{{"text", label}, {"callback_data", "plan:" + col("id")}}}));
     }
