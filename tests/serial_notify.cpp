@@ -15,7 +15,8 @@ using namespace pnptv;
 
 namespace {
 
-// Fresh database, fake Bot API, SMTP sink; the worker is started and stopped by each test.
+// A database, fake Bot API and SMTP sink of the suite's own, made once (fresh_world() empties
+// them for each test); workers are started by each test.
 struct World {
     std::string dir = testing::temp_dir();
     std::string db_name = "pnptv_notify_" + to_hex(random_bytes(4));
@@ -31,6 +32,7 @@ struct World {
         BOOST_TEST_REQUIRE(r.status == 0, r.output);
         db_url = testing::last_line(r.output);
         pg = std::make_unique<Pg>(db_url);
+        pg->exec("SET client_min_messages = warning");  // no notice per table a TRUNCATE cascades to
         api = testing::start_fake_api();
         testing::shell("/usr/bin/python3 -m aiosmtpd -n -l 127.0.0.1:" + std::to_string(smtp_port) +
                        " -c aiosmtpd.handlers.Mailbox '" + dir + "/mail' >'" + dir + "/smtp.log' 2>&1 &");
@@ -50,8 +52,20 @@ struct World {
         return v;
     }
     ~World() {
-        for (auto& p : worker_pids) testing::shell("kill -9 " + p + " 2>/dev/null || true");
+        kill_workers();
         testing::shell("pkill -f '" + dir + "' || true");
+    }
+    void kill_workers() {
+        for (auto& p : worker_pids) testing::shell("kill -9 " + p + " 2>/dev/null; wait_gone " + p);
+        worker_pids.clear();
+    }
+    // As new: no worker, no rows, no recorded calls or mail, an empty worker log, the fake in "ok".
+    void reset() {
+        kill_workers();
+        pg->exec("TRUNCATE outbox, users RESTART IDENTITY CASCADE");
+        testing::http("POST", api + "/__reset");
+        mode({{"mode", "ok"}, {"delay_ms", 0}, {"retry_after", 1}});
+        BOOST_TEST_REQUIRE(testing::shell("cd '" + dir + "' && : >worker.log && rm -f mail/new/* mail/cur/*").status == 0);
     }
 
     // Starts a worker with values(extra) as its settings.
@@ -102,10 +116,16 @@ struct World {
     }
 };
 
+World& fresh_world() {
+    static World w;
+    w.reset();
+    return w;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(delivers_telegram_messages_and_email_with_both_parts) {
-    World w;
+    World& w = fresh_world();
     long long u = w.add_user(501);
     long long msg = w.queue_message(u, 501, "hola");
     long long mail = w.pg->exec(
@@ -134,7 +154,7 @@ BOOST_AUTO_TEST_CASE(delivers_telegram_messages_and_email_with_both_parts) {
 }
 
 BOOST_AUTO_TEST_CASE(api_down_then_up_delivers_once) {
-    World w;
+    World& w = fresh_world();
     long long u = w.add_user(502);
     w.mode({{"mode", "fail500"}});
     long long id = w.queue_message(u, 502, "retry me");
@@ -150,7 +170,7 @@ BOOST_AUTO_TEST_CASE(api_down_then_up_delivers_once) {
 }
 
 BOOST_AUTO_TEST_CASE(rate_limit_429_honours_retry_after) {
-    World w;
+    World& w = fresh_world();
     long long u = w.add_user(503);
     w.mode({{"mode", "429"}, {"retry_after", 2}});
     long long id = w.queue_message(u, 503, "slow down");
@@ -167,7 +187,7 @@ BOOST_AUTO_TEST_CASE(rate_limit_429_honours_retry_after) {
 }
 
 BOOST_AUTO_TEST_CASE(blocked_by_the_user_marks_them_unreachable_and_stops) {
-    World w;
+    World& w = fresh_world();
     long long u = w.add_user(504);
     w.mode({{"mode", "403"}});
     long long first = w.queue_message(u, 504, "one");
@@ -181,7 +201,7 @@ BOOST_AUTO_TEST_CASE(blocked_by_the_user_marks_them_unreachable_and_stops) {
 }
 
 BOOST_AUTO_TEST_CASE(gives_up_after_the_last_attempt_and_keeps_the_error) {
-    World w;
+    World& w = fresh_world();
     long long u = w.add_user(505);
     w.mode({{"mode", "fail500"}});
     long long id = w.queue_message(u, 505, "doomed");
@@ -193,7 +213,7 @@ BOOST_AUTO_TEST_CASE(gives_up_after_the_last_attempt_and_keeps_the_error) {
 }
 
 BOOST_AUTO_TEST_CASE(killed_after_claiming_before_sending_sends_once_after_restart) {
-    World w;
+    World& w = fresh_world();
     long long u = w.add_user(506);
     std::vector<long long> ids;
     for (int i = 0; i < 3; ++i) ids.push_back(w.queue_message(u, 506, "m" + std::to_string(i)));
@@ -213,7 +233,7 @@ BOOST_AUTO_TEST_CASE(killed_after_claiming_before_sending_sends_once_after_resta
 }
 
 BOOST_AUTO_TEST_CASE(killed_after_telegram_accepted_is_the_one_possible_duplicate) {
-    World w;
+    World& w = fresh_world();
     long long u = w.add_user(507);
     long long id = w.queue_message(u, 507, "accepted");
     std::string pid = w.start_worker({{"NOTIFY_WORKER_PAUSE_AT", "after_send"}});
@@ -226,7 +246,7 @@ BOOST_AUTO_TEST_CASE(killed_after_telegram_accepted_is_the_one_possible_duplicat
 }
 
 BOOST_AUTO_TEST_CASE(sigterm_mid_batch_loses_nothing_and_sends_nothing_twice) {
-    World w;
+    World& w = fresh_world();
     long long u1 = w.add_user(508);
     std::vector<long long> ids;
     // Different chats so per-chat pacing doesn't dominate; each send takes 200 ms at the fake.
@@ -259,7 +279,7 @@ BOOST_AUTO_TEST_CASE(sigterm_mid_batch_loses_nothing_and_sends_nothing_twice) {
 }
 
 BOOST_AUTO_TEST_CASE(set_webhook_registers_url_secret_and_update_types) {
-    World w;
+    World& w = fresh_world();
     auto r = testing::shell("env -u PNPTV_ENV_FILE TELEGRAM_API_BASE='" + w.api + "' TELEGRAM_BOT_TOKEN=123:abc "
                             "TELEGRAM_WEBHOOK_SECRET=s3cr3t_-X PUBLIC_BASE_URL=https://pnptv.test/ scripts/set-webhook --drop-pending");
     BOOST_TEST(r.status == 0, r.output);
@@ -314,7 +334,7 @@ BOOST_AUTO_TEST_CASE(pacing_a_busy_chat_does_not_hold_back_the_one_after_it_long
 }
 
 BOOST_AUTO_TEST_CASE(backoff_doubles_with_jitter_up_to_an_hour) {
-    World w;
+    World& w = fresh_world();
     auto s = testing::settings<notify_worker::Settings>(w.values({{"OUTBOX_RETRY_BASE_SECONDS", "10"}}));
     for (int i = 0; i < 50; ++i) {
         long first = notify_worker::backoff_seconds(s, 1), third = notify_worker::backoff_seconds(s, 3);
@@ -326,7 +346,7 @@ BOOST_AUTO_TEST_CASE(backoff_doubles_with_jitter_up_to_an_hour) {
 }
 
 BOOST_AUTO_TEST_CASE(drain_once_sends_records_and_returns_what_it_handled) {
-    World w;
+    World& w = fresh_world();
     auto s = testing::settings<notify_worker::Settings>(w.values({{"OUTBOX_BATCH", "2"}}));
     pnptv::configure_connections(s);  // db() on this world's database
     long long u = w.add_user(701);
