@@ -9,9 +9,11 @@
 #include <string>
 #include <string_view>
 
+#include "pages.hpp"
+
 namespace pnptv {
 
-inline constexpr std::string_view default_redirect = "/hub/";
+inline constexpr std::string_view default_redirect = pages::hub;
 
 std::string safe_redirect_target(std::string_view candidate, std::string_view fallback = default_redirect);
 
