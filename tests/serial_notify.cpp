@@ -4,6 +4,7 @@
 #define BOOST_TEST_MODULE serial_notify
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <chrono>
 
 #include "../functions/notify-worker/handler.hpp"
@@ -278,6 +279,30 @@ BOOST_AUTO_TEST_CASE(sigterm_mid_batch_loses_nothing_and_sends_nothing_twice) {
     for (int i = 0; i < 8; ++i) BOOST_TEST(w.calls_to(600 + i) == 1);
 }
 
+BOOST_AUTO_TEST_CASE(two_workers_send_to_one_chat_a_second_apart_and_one_of_them_sends_telegram) {
+    World& w = fresh_world();
+    long long u = w.add_user(509);
+    std::vector<long long> ids;
+    for (int i = 0; i < 4; ++i) ids.push_back(w.queue_message(u, 509, "paced " + std::to_string(i)));
+    // One row per claim: two senders would each send one at the same moment.
+    w.start_worker({{"OUTBOX_BATCH", "1"}});
+    w.start_worker({{"OUTBOX_BATCH", "1"}});
+    BOOST_TEST(testing::wait_for([&] {
+        for (auto id : ids)
+            if (w.row_state(id) != "delivered") return false;
+        return true;
+    }));
+    w.stop_workers();
+    std::vector<double> at;
+    for (auto& c : w.calls()) at.push_back(c["at"].get<double>());
+    BOOST_TEST_REQUIRE(at.size() == 4u);  // each once
+    std::sort(at.begin(), at.end());
+    for (size_t i = 1; i < at.size(); ++i) BOOST_TEST(at[i] - at[i - 1] >= 0.95, "gap " << at[i] - at[i - 1]);
+    // The deferrals used no attempt: each row was delivered at its first.
+    auto attempts = w.pg->exec("SELECT max(attempts) AS most FROM outbox");
+    BOOST_TEST(attempts.get_int(0, "most") == 1);
+}
+
 BOOST_AUTO_TEST_CASE(set_webhook_registers_url_secret_and_update_types) {
     World& w = fresh_world();
     auto r = testing::shell("env -u PNPTV_ENV_FILE TELEGRAM_API_BASE='" + w.api + "' TELEGRAM_BOT_TOKEN=123:abc "
@@ -306,31 +331,48 @@ using namespace std::chrono_literals;
 BOOST_AUTO_TEST_CASE(pacing_one_message_a_second_per_chat) {
     TelegramPacer pacer;
     const auto t0 = TelegramPacer::Clock::now();
-    BOOST_TEST(pacer.reserve(1, t0).count() == 0);
-    BOOST_TEST(pacer.reserve(1, t0).count() == 1000);    // the same chat: a second after the first
-    BOOST_TEST(pacer.reserve(1, t0).count() == 2000);
-    BOOST_TEST(pacer.reserve(1, t0 + 5s).count() == 0);  // long after: at once
+    auto first = pacer.reserve(1, t0);
+    BOOST_TEST(first.booked);
+    BOOST_TEST(first.wait.count() == 0);
+    // The same chat at once: not booked, due a second after the first send.
+    auto second = pacer.reserve(1, t0);
+    BOOST_TEST(!second.booked);
+    BOOST_TEST(second.wait.count() == 1000);
+    auto later = pacer.reserve(1, t0 + 400ms);
+    BOOST_TEST(!later.booked);
+    BOOST_TEST(later.wait.count() == 600);
+    auto due = pacer.reserve(1, t0 + 1000ms);  // due now: booked
+    BOOST_TEST(due.booked);
+    BOOST_TEST(due.wait.count() == 0);
 }
 
 BOOST_AUTO_TEST_CASE(pacing_thirty_messages_a_second_overall) {
     TelegramPacer pacer;
-    const auto t0 = TelegramPacer::Clock::now();
-    // A hundred different chats queued at one moment: each send 34 ms after the one before, so
-    // no second ever holds more than 30.
+    auto now = TelegramPacer::Clock::now();
+    const auto t0 = now;
+    // A hundred different chats queued at one moment, the worker sleeping each wait: each send
+    // 34 ms after the one before, so no second ever holds more than 30.
     std::vector<long long> starts;
-    for (long long chat = 1; chat <= 100; ++chat) starts.push_back(pacer.reserve(chat, t0).count());
+    for (long long chat = 1; chat <= 100; ++chat) {
+        auto slot = pacer.reserve(chat, now);
+        BOOST_TEST(slot.booked);
+        now += slot.wait;
+        starts.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(now - t0).count());
+    }
     for (size_t i = 1; i < starts.size(); ++i) BOOST_TEST(starts[i] - starts[i - 1] == 34);
     for (size_t i = 30; i < starts.size(); ++i) BOOST_TEST(starts[i] - starts[i - 30] >= 1000);
     // Time that passed counts: a send long after the last one waits for nothing.
-    BOOST_TEST(pacer.reserve(500, t0 + 10s).count() == 0);
+    BOOST_TEST(pacer.reserve(500, now + 10s).wait.count() == 0);
 }
 
-BOOST_AUTO_TEST_CASE(pacing_a_busy_chat_does_not_hold_back_the_one_after_it_longer_than_its_own_gap) {
+BOOST_AUTO_TEST_CASE(pacing_a_busy_chat_holds_back_no_other_chat) {
     TelegramPacer pacer;
     const auto t0 = TelegramPacer::Clock::now();
-    BOOST_TEST(pacer.reserve(7, t0).count() == 0);
-    BOOST_TEST(pacer.reserve(8, t0).count() == 34);
-    BOOST_TEST(pacer.reserve(7, t0 + 100ms).count() == 900);  // chat 7's second: a second after its first
+    BOOST_TEST(pacer.reserve(7, t0).booked);
+    BOOST_TEST(!pacer.reserve(7, t0 + 34ms).booked);  // chat 7 isn't due: nothing booked …
+    auto other = pacer.reserve(8, t0 + 34ms);          // … so chat 8 goes at once
+    BOOST_TEST(other.booked);
+    BOOST_TEST(other.wait.count() == 0);
 }
 
 BOOST_AUTO_TEST_CASE(backoff_doubles_with_jitter_up_to_an_hour) {

@@ -29,7 +29,7 @@ constexpr const char* claim_sql = R"sql(
 WITH due AS (
     SELECT id FROM outbox
      WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= now()
-       AND (claimed_until IS NULL OR claimed_until < now())
+       AND (claimed_until IS NULL OR claimed_until < now()) AND (kind <> 'telegram' OR $3)
      ORDER BY next_attempt_at, id
      LIMIT $1
        FOR UPDATE SKIP LOCKED)
@@ -46,10 +46,26 @@ constexpr const char* retry_sql =
     "attempts = attempts - $4 WHERE id = $1";
 constexpr const char* dead_sql = "UPDATE outbox SET dead_at = now(), claimed_until = NULL, last_error = $2 WHERE id = $1";
 constexpr const char* release_sql = "UPDATE outbox SET claimed_until = NULL, attempts = attempts - 1 WHERE id = $1";
+// A message whose chat isn't due yet goes back, due when the chat is; it used no attempt.
+constexpr const char* defer_sql =
+    "UPDATE outbox SET claimed_until = NULL, attempts = attempts - 1, "
+    "next_attempt_at = now() + make_interval(secs => $2::double precision / 1000) WHERE id = $1";
 constexpr const char* unreachable_sql = "UPDATE users SET unreachable_at = now() WHERE id = $1 AND unreachable_at IS NULL";
 constexpr const char* next_due_sql =
     "SELECT EXTRACT(EPOCH FROM min(GREATEST(next_attempt_at, COALESCE(claimed_until, next_attempt_at)) - now())) "
-    "FROM outbox WHERE delivered_at IS NULL AND dead_at IS NULL";
+    "FROM outbox WHERE delivered_at IS NULL AND dead_at IS NULL AND (kind <> 'telegram' OR $1)";
+
+// Telegram's limits are the bot's, whatever number of workers run: one process at a time sends
+// Telegram messages, so its pacer is the bot's. The sender is whoever holds this session-level
+// advisory lock; it is released when that worker's connection ends (exit, crash, reconnect), and
+// another worker takes over at its next pass. The others deliver emails.
+constexpr const char* telegram_sender_sql = R"sql(
+SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()
+                                                  AND classid = 5263440 AND objid = 1 AND objsubid = 2)
+            THEN true ELSE pg_try_advisory_lock(5263440, 1) END AS sender
+)sql";
+
+bool telegram_sender() { return db().exec(telegram_sender_sql).get_bool(0, "sender"); }
 
 // Test hook: NOTIFY_WORKER_PAUSE_AT=<point> holds the worker there (logging "paused") so a test
 // can kill it at exactly that point. Unset in production.
@@ -72,8 +88,6 @@ Delivery deliver_telegram(const Settings& s, const OutboxRow& row) {
         return {Delivery::dead, 0, "payload has no Bot API method"};
     Json params = p;
     params.erase("method");
-    const long long chat = params.contains("chat_id") && params["chat_id"].is_number_integer() ? params["chat_id"].get<long long>() : 0;
-    std::this_thread::sleep_for(pacer().reserve(chat, Clock::now()));
     BotApiResult r = call_bot_api(s.bot, p["method"].get<std::string>(), params);
     if (r.ok) return {Delivery::delivered, 0, {}};
     std::string error = "Telegram " + std::to_string(r.error_code ? r.error_code : r.http_status) + ": " + r.description;
@@ -128,14 +142,16 @@ void record(const Settings& s, const OutboxRow& row, const Delivery& d) {
 
 }  // namespace
 
-std::chrono::milliseconds TelegramPacer::reserve(long long chat_id, Clock::time_point now) {
+TelegramPacer::Slot TelegramPacer::reserve(long long chat_id, Clock::time_point now) {
+    using std::chrono::duration_cast, std::chrono::milliseconds;
     auto previous = last_per_chat_.find(chat_id);
-    auto start = std::max({now, last_any_ + overall_gap,
-                           previous == last_per_chat_.end() ? now : previous->second + per_chat_gap});
+    const auto chat_due = previous == last_per_chat_.end() ? now : previous->second + per_chat_gap;
+    if (chat_due > now + overall_gap) return {false, duration_cast<milliseconds>(chat_due - now)};
+    const auto start = std::max({now, last_any_ + overall_gap, chat_due});
     last_any_ = start;
     if (last_per_chat_.size() > 10000) last_per_chat_.clear();  // chats seen long ago no longer constrain
     last_per_chat_[chat_id] = start;
-    return std::chrono::duration_cast<std::chrono::milliseconds>(start - now);
+    return {true, duration_cast<milliseconds>(start - now)};
 }
 
 Settings Settings::read(SettingsReader& r) {
@@ -158,8 +174,14 @@ Delivery deliver(const Settings& s, const OutboxRow& row) {
     return {Delivery::dead, 0, "unknown outbox kind " + row.kind};
 }
 
+// The chat a Bot API call goes to (0 when it names none).
+long long telegram_chat(const Json& payload) {
+    return payload.is_object() && payload.contains("chat_id") && payload["chat_id"].is_number_integer()
+        ? payload["chat_id"].get<long long>() : 0;
+}
+
 int drain_once(const Settings& s) {
-    auto claimed = db().exec(claim_sql, {s.batch, s.claim_seconds});
+    auto claimed = db().exec(claim_sql, {s.batch, s.claim_seconds, telegram_sender()});
     std::vector<OutboxRow> rows;
     for (int i = 0; i < claimed.rows(); ++i) {
         OutboxRow row;
@@ -174,14 +196,26 @@ int drain_once(const Settings& s) {
     std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
     if (!rows.empty()) pause_point(s, "after_claim");
     size_t done = 0;
+    int sent = 0;
     for (; done < rows.size() && !stop_requested(); ++done) {
+        if (rows[done].kind == "telegram" && !rows[done].recipient_unreachable) {
+            // Never waits longer than the overall gap (34 ms): a chat that isn't due goes back to
+            // the queue, so SIGTERM and the claim's expiry never wait on a busy chat.
+            auto slot = pacer().reserve(telegram_chat(rows[done].payload), Clock::now());
+            if (!slot.booked) {
+                db().exec(defer_sql, {rows[done].id, static_cast<long long>(slot.wait.count())});
+                continue;
+            }
+            std::this_thread::sleep_for(slot.wait);
+        }
+        ++sent;
         Delivery d = deliver(s, rows[done]);
         if (d.kind == Delivery::delivered) pause_point(s, "after_send");
         record(s, rows[done], d);  // the send in flight is always recorded, SIGTERM or not
     }
     // Stopping mid-batch: hand back what wasn't tried, at once, for the next worker.
     for (size_t i = done; i < rows.size(); ++i) db().exec(release_sql, {rows[i].id});
-    return static_cast<int>(done);
+    return sent;
 }
 
 namespace {
@@ -212,7 +246,7 @@ int main_loop(const Settings& s) {
             }
             if (drain_once(s) > 0) continue;
             // Nothing due: sleep until the next row is due or a NOTIFY says a new one arrived.
-            auto next = db().exec(next_due_sql);
+            auto next = db().exec(next_due_sql, {telegram_sender()});
             double seconds = next.is_null(0, 0) ? 30.0 : std::stod(next.get(0, 0));
             int wait_ms = static_cast<int>(std::clamp(seconds * 1000.0, 50.0, 10000.0));
             listener.wait_for_notification(wait_ms);

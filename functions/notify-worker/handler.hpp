@@ -30,13 +30,21 @@ struct Settings {
 };
 
 // Telegram's limits (docs/protocols.md §4): about 30 messages a second overall and one a second
-// per chat. reserve() books the next send to `chat_id` and says how long to wait before it.
+// per chat, for the bot as a whole: only one worker at a time sends Telegram messages (the
+// holder of an advisory lock), so its pacer is the bot's. reserve() books the next send to
+// `chat_id` when it can go within the overall gap and says how long to wait before it; when the
+// chat itself isn't due for longer, it books nothing and says when the chat will be due (the
+// message goes back to the queue until then).
 class TelegramPacer {
 public:
     using Clock = std::chrono::steady_clock;
     static constexpr std::chrono::milliseconds overall_gap{34};
     static constexpr std::chrono::milliseconds per_chat_gap{1000};
-    std::chrono::milliseconds reserve(long long chat_id, Clock::time_point now);
+    struct Slot {
+        bool booked;
+        std::chrono::milliseconds wait;  // booked: before sending (≤ overall_gap); else: until the chat is due
+    };
+    Slot reserve(long long chat_id, Clock::time_point now);
 
 private:
     Clock::time_point last_any_{};
@@ -63,7 +71,8 @@ Delivery deliver(const Settings& settings, const OutboxRow& row);
 // Seconds before attempt n+1: exponential from OUTBOX_RETRY_BASE_SECONDS, capped at an hour,
 // with ±25% jitter so a crowd of failures doesn't come back in lockstep.
 long backoff_seconds(const Settings& settings, int attempts);
-// Claims, sends and records one batch; returns how many rows it handled.
+// Claims, sends and records one batch (Telegram rows only while this process is the sender);
+// returns how many it sent.
 int drain_once(const Settings& settings);
 
 const pnptv::Daemon& daemon();

@@ -7,7 +7,7 @@ Binds 127.0.0.1 on a free port and writes the port to PORT_FILE. Every POST to /
 is answered like Telegram, in the current mode, and recorded once it has been answered OK.
 Control (for tests):
   POST /__mode   {"mode": "ok" | "fail500" | "429" | "403", "retry_after": 1, "delay_ms": 0}
-  GET  /__calls  → [{"method": …, "token": …, "body": {…}}, …]   (accepted calls only)
+  GET  /__calls  → [{"method": …, "token": …, "body": {…}, "at": unix time}, …]   (accepted calls only)
   POST /__reset  → clears the recorded calls
 ePayco: GET /validation/v1/reference/<ref> answers from POST /__validation {"<ref>": {x_ fields}}
 (unknown ref → success false); POST /login and /payment/session/create (Checkout v2).
@@ -107,7 +107,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer(400, {"ok": False, "error_code": 400, "description": "Bad Request: invalid JSON"})
         with lock:
             message_id[0] += 1
-            calls.append({"method": parts[1], "token": parts[0][3:], "body": payload})
+            calls.append({"method": parts[1], "token": parts[0][3:], "body": payload, "at": time.time()})
         self.answer(200, {"ok": True, "result": {"message_id": message_id[0]}})
 
 
