@@ -6,12 +6,18 @@
 #include <stdexcept>
 
 #include "crypto.hpp"
+#include "text.hpp"
 
 namespace pnptv {
 
 AgoraSettings AgoraSettings::read(SettingsReader& r) {
-    return {r.text("AGORA_APP_ID"), r.secret("AGORA_APP_CERTIFICATE"),
-            static_cast<uint32_t>(r.integer("AGORA_TOKEN_TTL_SECONDS", 3600, 60, 86400))};
+    AgoraSettings s{r.text("AGORA_APP_ID"), r.secret("AGORA_APP_CERTIFICATE"),
+                    static_cast<uint32_t>(r.integer("AGORA_TOKEN_TTL_SECONDS", 3600, 60, 86400))};
+    // Both are 32 hex digits in Agora's console; anything else makes tokens no client accepts.
+    const auto hex32 = [](const std::string& v) { return v.size() == 32 && only_chars(v, "abcdefABCDEF0123456789"); };
+    if (!r.describing_only() && !hex32(s.app_id)) throw ConfigError("AGORA_APP_ID must be 32 hex digits");
+    if (!r.describing_only() && !hex32(s.certificate.reveal())) throw ConfigError("AGORA_APP_CERTIFICATE must be 32 hex digits");
+    return s;
 }
 
 namespace {

@@ -13,7 +13,20 @@
 
 namespace pnptv {
 
-DatabaseSettings DatabaseSettings::read(SettingsReader& r) { return {r.text("DATABASE_URL")}; }
+DatabaseSettings DatabaseSettings::read(SettingsReader& r) {
+    DatabaseSettings s{r.text("DATABASE_URL")};
+    // A connection string libpq can't read stops start-up, not the first request.
+    if (!r.describing_only()) {
+        char* error = nullptr;
+        PQconninfoOption* options = PQconninfoParse(s.url.c_str(), &error);
+        if (!options) {
+            PQfreemem(error);
+            throw ConfigError("DATABASE_URL is not a connection string libpq can read");
+        }
+        PQconninfoFree(options);
+    }
+    return s;
+}
 
 PgError::PgError(std::string message, std::string sqlstate_)
     : std::runtime_error(std::move(message)), sqlstate(std::move(sqlstate_)) {}

@@ -118,10 +118,34 @@ std::vector<Secret> SettingsReader::secret_list(std::string_view name) {
 }
 
 namespace {
+// scheme://host[:port][/path]: a host of letters, digits, dots and hyphens (or [IPv6]), no
+// user info, query, fragment, spaces or control characters. Trailing slashes are dropped.
 std::string checked_url(std::string_view name, std::string url) {
-    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
-        throw ConfigError(std::string(name) + " must be an http:// or https:// URL");
-    while (!url.empty() && url.back() == '/') url.pop_back();
+    const ConfigError bad(std::string(name) + " must be an http:// or https:// URL (scheme://host[:port][/path])");
+    size_t scheme_end = url.rfind("https://", 0) == 0 ? 8 : url.rfind("http://", 0) == 0 ? 7 : 0;
+    if (!scheme_end) throw bad;
+    for (char c : url)
+        if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F || c == '?' || c == '#' || c == '@' || c == '\\') throw bad;
+    std::string_view rest = std::string_view(url).substr(scheme_end);
+    std::string_view authority = rest.substr(0, rest.find('/'));
+    std::string_view host = authority, port;
+    if (!authority.empty() && authority.front() == '[') {
+        size_t close = authority.find(']');
+        if (close == std::string_view::npos || close == 1 || !only_chars(authority.substr(1, close - 1), ":.", true)) throw bad;
+        host = authority.substr(0, close + 1);
+        port = authority.substr(close + 1);
+    } else if (size_t colon = authority.find(':'); colon != std::string_view::npos) {
+        host = authority.substr(0, colon);
+        port = authority.substr(colon);
+        if (host.empty() || !only_chars(host, ".-", true) || host.front() == '.' || host.front() == '-') throw bad;
+    } else if (host.empty() || !only_chars(host, ".-", true) || host.front() == '.' || host.front() == '-') {
+        throw bad;
+    }
+    if (!port.empty()) {
+        auto n = parse_id(port.substr(1));
+        if (port.front() != ':' || !n || *n < 1 || *n > 65535) throw bad;
+    }
+    while (url.back() == '/') url.pop_back();
     return url;
 }
 }  // namespace

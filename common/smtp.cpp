@@ -2,11 +2,13 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
 #include "cookies.hpp"
 #include "crypto.hpp"
+#include "text.hpp"
 
 namespace pnptv {
 
@@ -32,6 +34,11 @@ SmtpSettings SmtpSettings::read(SettingsReader& r) {
     s.timeout_ms = r.integer("SMTP_TIMEOUT_MS", 15000, 100, 300000);
     if (!r.describing_only() && s.url.rfind("smtp://", 0) != 0 && s.url.rfind("smtps://", 0) != 0)
         throw ConfigError("SMTP_URL must be an smtp:// or smtps:// URL");
+    // It goes into the From: header as written: one line, one address.
+    if (!r.describing_only() && (std::any_of(s.from.begin(), s.from.end(), [](unsigned char c) { return c < 0x20 || c == 0x7F; }) ||
+                                 !is_valid_utf8(s.from) || s.from.find('@') == std::string::npos ||
+                                 s.from.size() > 320))
+        throw ConfigError("SMTP_FROM must be one address (\"PNPtv <no-reply@pnptv.app>\" or no-reply@pnptv.app), on one line");
     return s;
 }
 

@@ -114,6 +114,27 @@ std::string query_param(const std::string& url, const std::string& name) {
 
 BOOST_AUTO_TEST_SUITE(security_and_input)
 
+BOOST_AUTO_TEST_CASE(settings_telegram_and_agora_would_refuse_stop_start_up) {
+    auto refused = [](const Pairs& change) {
+        Pairs values = bot_values;
+        for (const auto& c : change) values.push_back(c);
+        try {
+            testing::settings<telegram_webhook::Settings>(values);
+        } catch (const ConfigError& e) {
+            return std::string(e.what());
+        }
+        BOOST_ERROR("no ConfigError");
+        return std::string();
+    };
+    BOOST_TEST(refused({{"TELEGRAM_WEBHOOK_SECRET", std::string(257, 'a')}}).find("TELEGRAM_WEBHOOK_SECRET") != std::string::npos);
+    BOOST_TEST(refused({{"TELEGRAM_WEBHOOK_SECRET", "bad secret"}}).find("TELEGRAM_WEBHOOK_SECRET") != std::string::npos);
+    BOOST_TEST(refused({{"TELEGRAM_BOT_USERNAME", "@PNPtvTestBot"}}).find("TELEGRAM_BOT_USERNAME") != std::string::npos);
+    BOOST_TEST(refused({{"TELEGRAM_BOT_USERNAME", "bot"}}).find("TELEGRAM_BOT_USERNAME") != std::string::npos);
+    BOOST_TEST(refused({{"AGORA_APP_ID", "970CA35de60c44645bbae8a215061b3"}}).find("AGORA_APP_ID") != std::string::npos);
+    BOOST_TEST(refused({{"AGORA_APP_CERTIFICATE", "5CFd2fd1755d40ecb72977518be15d3g"}}).find("AGORA_APP_CERTIFICATE") != std::string::npos);
+    BOOST_TEST(testing::settings<telegram_webhook::Settings>(bot_values).bot_username == "PNPtvTestBot");
+}
+
 BOOST_AUTO_TEST_CASE(wrong_or_missing_secret_is_401_and_changes_nothing) {
     long long tg = fresh_telegram_id();
     for (const std::string& token : {std::string(), std::string("wrong"), secret + "x", secret.substr(1)}) {

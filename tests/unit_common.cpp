@@ -8,10 +8,12 @@
 #include "cookies.hpp"
 #include "crypto.hpp"
 #include "log.hpp"
+#include "pg.hpp"
 #include "redis.hpp"
 #include "router.hpp"
 #include "runtime.hpp"
 #include "settings.hpp"
+#include "smtp.hpp"
 #include "testing.hpp"
 #include "text.hpp"
 #include "urlencoded.hpp"
@@ -436,6 +438,35 @@ BOOST_AUTO_TEST_CASE(bad_or_missing_settings_stop_it_naming_them) {
     BOOST_TEST(config_error([&] { r.secret_list("L"); }).find("L ") != std::string::npos);
     BOOST_TEST(config_error([&] { r.text("MISSING_ONE"); }).find("MISSING_ONE") != std::string::npos);
     BOOST_TEST(config_error([&] { r.secret("MISSING_TWO"); }).find("MISSING_TWO") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(urls_are_a_scheme_a_host_an_optional_port_and_path) {
+    for (const char* good : {"https://pnptv.app", "http://127.0.0.1:8080", "https://pnptv.app/base/", "http://[::1]:9000/x",
+                             "https://a-b.example.co"})
+        BOOST_TEST(SettingsReader(Pairs{{"U", good}}).url("U").rfind("http", 0) == 0, good);
+    for (const char* bad : {"http://", "https://", "https://pn ptv.app", "http://evil.example@pnptv.app", "https://pnptv.app/?x=1",
+                            "https://pnptv.app/#top", "https://pnptv.app:0", "https://pnptv.app:99999", "https://:80",
+                            "https://pnptv.app:8x", "https://.pnptv.app", "https://[]", "https://pnptv.app\\x", "ftp://pnptv.app",
+                            "https://pnp\ttv.app"})
+        BOOST_TEST(config_error([&] { SettingsReader(Pairs{{"U", bad}}).url("U"); }).find("U must be") != std::string::npos, bad);
+}
+
+BOOST_AUTO_TEST_CASE(a_database_url_libpq_cant_read_stops_start_up) {
+    SettingsReader bad(Pairs{{"DATABASE_URL", "host=/tmp port"}});
+    BOOST_TEST(config_error([&] { DatabaseSettings::read(bad); }).find("DATABASE_URL") != std::string::npos);
+    SettingsReader good(Pairs{{"DATABASE_URL", "postgresql://u@/db?host=/tmp"}});
+    BOOST_TEST(DatabaseSettings::read(good).url == "postgresql://u@/db?host=/tmp");
+}
+
+BOOST_AUTO_TEST_CASE(smtp_from_is_one_address_on_one_line) {
+    auto read_from = [](const std::string& from) {
+        SettingsReader r(Pairs{{"SMTP_URL", "smtp://127.0.0.1:25"}, {"SMTP_FROM", from}});
+        return SmtpSettings::read(r).from;
+    };
+    BOOST_TEST(read_from("PNPtv <no-reply@pnptv.app>") == "PNPtv <no-reply@pnptv.app>");
+    for (std::string bad : {std::string("a\r\nBcc: x@y"), std::string("no-reply@pnptv.app\n"), std::string("no address"),
+                            std::string("x@y\x7f")})
+        BOOST_TEST(config_error([&] { read_from(bad); }).find("SMTP_FROM") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(describing_lists_every_setting_and_checks_nothing) {

@@ -399,8 +399,11 @@ Settings Settings::read(SettingsReader& r) {
     Settings s{DatabaseSettings::read(r), RedisSettings::read(r), r.secret("TELEGRAM_WEBHOOK_SECRET"),
                r.text("TELEGRAM_BOT_USERNAME"), PaymentLinkSettings::read(r), AgoraSettings::read(r),
                r.integer("LIVE_NOTICE_COOLDOWN_MINUTES", 30, 0, 1440)};
-    if (!r.describing_only() && !only_chars(s.webhook_secret.reveal(), "_-", true))
+    // Telegram's own rules for both (setWebhook's secret_token; a bot's username).
+    if (!r.describing_only() && (s.webhook_secret.reveal().size() > 256 || !only_chars(s.webhook_secret.reveal(), "_-", true)))
         throw ConfigError("TELEGRAM_WEBHOOK_SECRET must be 1-256 of A-Z a-z 0-9 _ -");
+    if (!r.describing_only() && (s.bot_username.size() < 5 || s.bot_username.size() > 32 || !only_chars(s.bot_username, "_", true)))
+        throw ConfigError("TELEGRAM_BOT_USERNAME must be the bot's username without @: 5-32 of A-Z a-z 0-9 _");
     return s;
 }
 
