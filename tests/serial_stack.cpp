@@ -134,7 +134,7 @@ BOOST_AUTO_TEST_CASE(production_nginx_config_passes_nginx_t) {
     auto r = testing::shell(
         "d='" + dir + "'\n"
         "openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=pnptv.test -days 1 -keyout $d/key.pem -out $d/cert.pem 2>/dev/null\n"
-        "TRUSTED_PROXIES=10.0.0.0/8,192.0.2.7 scripts/nginx-conf production --socket-dir /run/pnptv --server-name pnptv.test "
+        "scripts/nginx-conf production --trusted-proxies 10.0.0.0/8,192.0.2.7 --socket-dir /run/pnptv --server-name pnptv.test "
         "--tls-cert $d/cert.pem --tls-key $d/key.pem --out $d/site.conf\n"
         "mkdir -p $d/tmp/body $d/tmp/proxy $d/tmp/fastcgi $d/tmp/uwsgi $d/tmp/scgi\n"
         // The local main config includes $d/site.conf: the production site, its logs kept here.
@@ -347,6 +347,15 @@ BOOST_AUTO_TEST_CASE(nginx_answers_bad_requests_with_json) {
 }
 
 // Last: it stops the suite's stack.
+BOOST_AUTO_TEST_CASE(the_stack_never_builds_its_run_file_from_itself) {
+    const std::string dir = testing::temp_dir();
+    BOOST_TEST_REQUIRE(testing::shell("printf 'A=1\\n' >'" + dir + "/env'").status == 0);
+    auto r = testing::shell("PNPTV_ENV_FILE='" + dir + "/env' STACK_RUN_DIR='" + dir + "' scripts/stack start || echo rc=$?");
+    BOOST_TEST(r.output.find("rc=2") != std::string::npos, r.output);
+    BOOST_TEST(r.output.find("the stack's own run file") != std::string::npos, r.output);
+    BOOST_TEST(testing::shell("cat '" + dir + "/env'").output == "A=1\n");  // untouched
+}
+
 BOOST_AUTO_TEST_CASE(stop_leaves_nothing_running) {
     std::string pids;
     {

@@ -43,9 +43,21 @@ pg_place() {
   if [ ! -L "$dir/pg" ] && ! runuser -u postgres -- test -x "$dir"; then
     [ -f "$dir/pg/data/PG_VERSION" ] && { echo "services: postgres can't reach the cluster in $dir/pg" >&2; return 1; }
     rm -rf "$dir/pg"
-    home=/var/tmp/pnptv-pg/$(printf %s "$(cd "$dir" && pwd)" | sha256sum | cut -c1-16)
-    mkdir -p "$home"
-    chown postgres: "$home"
+    # /var/tmp is shared: its pnptv-pg folder must be root's and no link (else whoever made it
+    # first could swap the cluster), and the cluster's own folder is made here, never followed.
+    local parent=/var/tmp/pnptv-pg
+    [ -e "$parent" ] || mkdir -m 755 "$parent"
+    if [ -L "$parent" ] || [ ! -d "$parent" ] || [ "$(stat -c %u "$parent")" != 0 ] || [ -n "$(find "$parent" -maxdepth 0 -perm /022)" ]; then
+      echo "services: $parent must be a folder of root's that only root can write; refusing to use it" >&2
+      return 1
+    fi
+    home=$parent/$(printf %s "$(cd "$dir" && pwd)" | sha256sum | cut -c1-16)
+    if [ -L "$home" ] || { [ -e "$home" ] && [ "$(stat -c %U "$home")" != postgres ]; }; then
+      echo "services: $home is not the postgres account's folder; refusing to use it" >&2
+      return 1
+    fi
+    [ -d "$home" ] || mkdir -m 700 "$home"
+    chown -h postgres: "$home"
     ln -s "$home" "$dir/pg"
     echo "PostgreSQL: the postgres account can't reach $dir, so its cluster is in $home ($dir/pg links to it)" >&2
   fi

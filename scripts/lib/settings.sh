@@ -1,8 +1,9 @@
 # settings.sh — how every script finds and reads settings. Source it.
 #
 # The file (env_file): $PNPTV_ENV_FILE when set. Otherwise, a convenience of the local checkout
-# that no binary has (a function reads only the environment and PNPTV_ENV_FILE): the running
-# local stack's <run dir>/env, else .env, else env.example. `scripts/stack` starts from the same
+# that no binary has (a function reads only the environment and PNPTV_ENV_FILE): the local
+# stack's run file <run dir>/env (written by its last start, kept after a stop), else .env, else
+# env.example. `scripts/stack` starts from the same
 # order without its own run file (env_file --source).
 #
 # A value (setting NAME [DEFAULT]): the environment's when the name is set there, else the
@@ -15,15 +16,26 @@ settings_repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 # env_file [--source]: the path of the settings file the caller should read.
 env_file() {
+  local source run
   if [ -n "${PNPTV_ENV_FILE:-}" ]; then
     printf '%s\n' "$PNPTV_ENV_FILE"
-  elif [ "${1:-}" != --source ] && [ -f "${STACK_RUN_DIR:-$settings_repo/.run}/env" ]; then
-    printf '%s\n' "${STACK_RUN_DIR:-$settings_repo/.run}/env"
-  elif [ -f "$settings_repo/.env" ]; then
-    printf '%s\n' "$settings_repo/.env"
-  else
-    printf '%s\n' "$settings_repo/env.example"
+    return
   fi
+  if [ -f "$settings_repo/.env" ]; then source=$settings_repo/.env; else source=$settings_repo/env.example; fi
+  run=$(stack_run_dir "$source")
+  if [ "${1:-}" != --source ] && [ -f "$run/env" ]; then
+    printf '%s\n' "$run/env"
+  else
+    printf '%s\n' "$source"
+  fi
+}
+
+# stack_run_dir FILE: the local stack's run folder as FILE (and the environment) set it,
+# absolute, a relative one taken from the checkout — the one answer for the stack and every script.
+stack_run_dir() {
+  local dir
+  dir=$(setting STACK_RUN_DIR .run "$1")
+  (cd "$settings_repo" && realpath -m "$dir")
 }
 
 # env_file_pairs FILE: each setting of FILE as one NAME=value line, in file order. Fails (status
