@@ -48,13 +48,15 @@ EpaycoClaim parse_epayco_claim(const Pairs& fields) {
 
 EpaycoMerchant EpaycoMerchant::read(SettingsReader& r) { return {r.text("EPAYCO_CUST_ID"), r.secret("EPAYCO_P_KEY")}; }
 
+long read_epayco_timeout_ms(SettingsReader& r) { return static_cast<long>(r.integer("EPAYCO_TIMEOUT_MS", 8000, 100, 120000)); }
+
 EpaycoCheckoutSettings EpaycoCheckoutSettings::read(SettingsReader& r) {
     EpaycoCheckoutSettings s;
     s.public_key = r.text("EPAYCO_PUBLIC_KEY");
     s.private_key = r.optional_secret("EPAYCO_PRIVATE_KEY");
     s.apify_base = r.url("EPAYCO_APIFY_BASE", "https://apify.epayco.co");
     s.test = r.flag("EPAYCO_TEST", false);
-    s.timeout_ms = r.integer("EPAYCO_TIMEOUT_MS", 8000, 100, 120000);
+    s.timeout_ms = read_epayco_timeout_ms(r);
     return s;
 }
 
@@ -106,24 +108,38 @@ EpaycoTransaction epayco_transaction_from(const Json& data) {
     return t;
 }
 
-std::optional<std::string> epayco_state_name(int code) {
-    switch (code) {
-        case 1: return "approved";
-        case 2: return "declined";
-        case 3: return "pending";
-        case 4: return "failed";
-        case 6: return "reversed";
-        case 7: return "held";
-        case 8: return "started";
-        case 9: return "expired";
-        case 10: return "abandoned";
-        case 11: return "cancelled";
-        case 12: return "antifraud";
-        default: return std::nullopt;
-    }
+namespace {
+constexpr EpaycoState epayco_states[] = {
+    {1, "approved", EpaycoOutcome::approved}, {2, "declined", EpaycoOutcome::refused},
+    {3, "pending", EpaycoOutcome::open},      {4, "failed", EpaycoOutcome::refused},
+    {6, "reversed", EpaycoOutcome::reversed}, {7, "held", EpaycoOutcome::open},
+    {8, "started", EpaycoOutcome::open},      {9, "expired", EpaycoOutcome::refused},
+    {10, "abandoned", EpaycoOutcome::refused}, {11, "cancelled", EpaycoOutcome::refused},
+    {12, "antifraud", EpaycoOutcome::refused},
+};
+}  // namespace
+
+std::optional<EpaycoState> epayco_state(int code) {
+    for (const auto& s : epayco_states)
+        if (s.code == code) return s;
+    return std::nullopt;
 }
 
-bool epayco_state_open(int code) { return code == 3 || code == 7 || code == 8 || !epayco_state_name(code); }
+std::optional<std::string> epayco_state_name(int code) {
+    auto s = epayco_state(code);
+    return s ? std::optional<std::string>(s->name) : std::nullopt;
+}
+
+bool epayco_state_open(int code) {
+    auto s = epayco_state(code);
+    return !s || s->outcome == EpaycoOutcome::open;
+}
+
+bool record_state_open(std::string_view state) {
+    for (const auto& s : epayco_states)
+        if (s.name == state) return s.outcome == EpaycoOutcome::open;
+    return false;
+}
 
 std::optional<std::string> find_invoice_token(std::string_view decorated) {
     constexpr size_t length = 16;  // "PNP-" + 12 of [A-Z0-9]

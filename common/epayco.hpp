@@ -25,6 +25,9 @@ struct EpaycoMerchant {
     static EpaycoMerchant read(SettingsReader& r);
 };
 
+// EPAYCO_TIMEOUT_MS: the limit on any one request to ePayco (checkout sessions, validation).
+long read_epayco_timeout_ms(SettingsReader& r);
+
 // Starting a checkout: classic (public key) or Checkout v2 sessions (with the private key).
 struct EpaycoCheckoutSettings {
     std::string public_key;               // EPAYCO_PUBLIC_KEY
@@ -67,11 +70,25 @@ EpaycoTransaction epayco_transaction_from(const Json& data);
 // The state code of a set of fields: x_cod_transaction_state, else x_cod_response.
 std::optional<int> epayco_state_code(const Pairs& fields);
 
-// Our name for an ePayco state code: approved, declined, pending, failed, reversed, held,
-// started, expired, abandoned, cancelled, antifraud; nullopt for a code we don't know.
+// What an ePayco state code means for a payment: the one table of them (docs/protocols.md §3).
+enum class EpaycoOutcome {
+    approved,  // 1
+    reversed,  // 6: an approval taken back
+    open,      // 3 pending, 7 held, 8 started (and codes we don't know): it may still go anywhere
+    refused,   // 2 declined, 4 failed, 9 expired, 10 abandoned, 11 cancelled, 12 antifraud
+};
+struct EpaycoState {
+    int code;
+    const char* name;  // ours, also the payment_records.state it leads to
+    EpaycoOutcome outcome;
+};
+// The state of a code; nullopt for a code we don't know.
+std::optional<EpaycoState> epayco_state(int code);
 std::optional<std::string> epayco_state_name(int code);
-// 3 pending, 7 held, 8 started, and codes we don't know: the payment may still go anywhere.
+// Open codes, and codes we don't know: the payment may still go anywhere.
 bool epayco_state_open(int code);
+// Whether a payment record in this state (our name) is still waiting for its outcome.
+bool record_state_open(std::string_view state);
 
 // Our invoice inside ePayco's (possibly decorated) x_id_invoice, as a whole token only.
 std::optional<std::string> find_invoice_token(std::string_view decorated);

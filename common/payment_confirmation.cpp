@@ -85,7 +85,6 @@ std::optional<Record> load_record(const std::string& sql, const PgParam& key, co
     return rec;
 }
 
-bool record_open(std::string_view state) { return state == "pending" || state == "held" || state == "started"; }
 
 // The record ePayco's answer is about, or why it can't be ours. The extras are checked first;
 // only an answer with no extras at all is matched by its invoice.
@@ -112,10 +111,12 @@ std::variant<Record, std::string> match_record(const EpaycoTransaction& t) {
 
 // A reference's own state moves like this; anything else is ignored (and logged).
 bool reference_transition_allowed(std::optional<int> from, int to) {
-    if (to == 6) return from == 1;           // only an approval can be reversed
-    if (!from || epayco_state_open(*from)) return true;
-    if (*from == 1 || *from == 6) return false;
-    return to == 1;                          // a refusal ePayco later approves: its word wins
+    using enum EpaycoOutcome;
+    auto outcome = [](int code) { auto s = epayco_state(code); return s ? s->outcome : open; };
+    if (outcome(to) == reversed) return from && outcome(*from) == approved;  // only an approval can be reversed
+    if (!from || outcome(*from) == open) return true;
+    if (outcome(*from) == approved || outcome(*from) == reversed) return false;
+    return outcome(to) == approved;  // a refusal ePayco later approves: its word wins
 }
 
 struct Context {
@@ -141,7 +142,7 @@ void approve(Context& c) {
     auto earlier = db().exec(other_approved_sql, {c.rec.id, c.t.ref});
     Grant g = grant_subscription(c.rec.user_id, c.rec.plan_id, c.rec.duration_days, c.rec.id);
     db().exec(store_grant_sql, {c.t.ref, g.subscription_id, g.days});
-    if (!record_open(c.rec.state) && c.rec.state != "approved")
+    if (!record_state_open(c.rec.state) && c.rec.state != "approved")
         log_event(LogLevel::warn, "payment_late_approval", {{"payment_id", c.rec.id}, {"was", c.rec.state}, {"ref_payco", c.t.ref}});
     db().exec(record_state_sql, {c.rec.id, "approved", 1, c.t.ref});
     c.rec.state = "approved";
@@ -175,7 +176,7 @@ void reverse(Context& c) {
 
 // Pending, held, started: the record shows it while nothing final has happened to it.
 void still_open(Context& c) {
-    if (!record_open(c.rec.state)) return;
+    if (!record_state_open(c.rec.state)) return;
     c.rec.state = *epayco_state_name(c.code);
     db().exec(record_state_sql, {c.rec.id, c.rec.state, c.code, c.t.ref});
     tell_user(c, say(c.rec.language, "payment_pending", {{"invoice", c.rec.invoice}}), "pending:" + c.t.ref + ":telegram");
@@ -184,7 +185,7 @@ void still_open(Context& c) {
 // Declined, failed, expired …: final for this transaction; the record follows only if nothing
 // else (another approved transaction) has decided it.
 void refused(Context& c) {
-    if (!record_open(c.rec.state)) return;
+    if (!record_state_open(c.rec.state)) return;
     c.rec.state = *epayco_state_name(c.code);
     db().exec(record_state_sql, {c.rec.id, c.rec.state, c.code, c.t.ref});
     tell_user(c, say(c.rec.language, "payment_failed", {{"invoice", c.rec.invoice}, {"state", c.rec.state}}),
@@ -197,14 +198,17 @@ void unknown(Context& c) {
 }
 
 using Effect = void (*)(Context&);
+// Per-state effects: the outcome of the code (epayco_state) picks one.
 Effect effect_of(int code) {
-    switch (code) {
-        case 1: return approve;
-        case 6: return reverse;
-        case 3: case 7: case 8: return still_open;
-        case 2: case 4: case 9: case 10: case 11: case 12: return refused;
-        default: return unknown;
+    auto state = epayco_state(code);
+    if (!state) return unknown;
+    switch (state->outcome) {
+        case EpaycoOutcome::approved: return approve;
+        case EpaycoOutcome::reversed: return reverse;
+        case EpaycoOutcome::open: return still_open;
+        case EpaycoOutcome::refused: return refused;
     }
+    return unknown;
 }
 
 std::optional<Grant> grant_of(const PgResult& ref) {

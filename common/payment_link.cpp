@@ -7,7 +7,7 @@
 namespace pnptv {
 
 PaymentLinkSettings PaymentLinkSettings::read(SettingsReader& r) {
-    return {r.secret("PAYMENT_LINK_SECRET"), r.url("PUBLIC_BASE_URL")};
+    return {r.secret("PAYMENT_LINK_SECRET"), read_public_base_url(r)};
 }
 
 std::string payment_link_signature(const Secret& secret, long long user_id, std::string_view plan_id, long long expires) {

@@ -4,6 +4,8 @@
 
 namespace pnptv {
 
+int read_recheck_seconds(SettingsReader& r) { return static_cast<int>(r.integer("EPAYCO_RECHECK_SECONDS", 30, 1, 86400)); }
+
 namespace {
 
 // A reference heard of again becomes due: at once if it was never checked, else no sooner than

@@ -22,6 +22,9 @@
 
 namespace pnptv {
 
+// EPAYCO_RECHECK_SECONDS: the least time between two checks of one reference at ePayco.
+int read_recheck_seconds(SettingsReader& r);
+
 // The webhook's one statement: the claim is durable once this returns.
 void store_claim(const EpaycoClaim& claim, int recheck_seconds);
 // The buyer came back from the checkout naming a reference for one of their pending records:

@@ -14,9 +14,9 @@ namespace pnptv {
 VerifierSettings VerifierSettings::read(SettingsReader& r) {
     VerifierSettings s;
     s.api_base = r.url("EPAYCO_API_BASE", "https://secure.epayco.co");
-    s.timeout_ms = r.integer("EPAYCO_TIMEOUT_MS", 8000, 100, 120000);
+    s.timeout_ms = read_epayco_timeout_ms(r);
     s.concurrency = static_cast<int>(r.integer("EPAYCO_VERIFY_CONCURRENCY", 32, 1, 512));
-    s.recheck_seconds = static_cast<int>(r.integer("EPAYCO_RECHECK_SECONDS", 30, 1, 86400));
+    s.recheck_seconds = read_recheck_seconds(r);
     return s;
 }
 

@@ -4,7 +4,7 @@
 
 namespace pnptv {
 
-WebSettings WebSettings::read(SettingsReader& r) { return {SessionSettings::read(r), r.url("PUBLIC_BASE_URL")}; }
+WebSettings WebSettings::read(SettingsReader& r) { return {SessionSettings::read(r), read_public_base_url(r)}; }
 
 Identity require_session(const WebSettings& web, const Request& request) {
     require_same_origin(request, web.public_base_url, web.session.cookie_secure);

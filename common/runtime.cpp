@@ -308,4 +308,6 @@ int run(const Function& function, int argc, char** argv) {
     return run_fastcgi(function);
 }
 
+int read_jobs_interval_seconds(SettingsReader& r) { return static_cast<int>(r.integer("JOBS_INTERVAL_SECONDS", 60, 1, 86400)); }
+
 }  // namespace pnptv

@@ -99,6 +99,10 @@ Daemon make_daemon(std::string name, int (*main_loop)(const S&)) {
 
 int run_daemon(const Daemon& daemon, int argc, char** argv);
 
+// JOBS_INTERVAL_SECONDS: how often a daemon runs its periodic jobs (each is idempotent; any
+// instance may run them).
+int read_jobs_interval_seconds(SettingsReader& r);
+
 // Both stores, for a program that needs nothing else (the operator tools).
 struct StoreSettings {
     DatabaseSettings database;

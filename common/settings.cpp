@@ -192,4 +192,6 @@ LogSettings LogSettings::read(SettingsReader& r) {
     return s;
 }
 
+std::string read_public_base_url(SettingsReader& r) { return r.url("PUBLIC_BASE_URL"); }
+
 }  // namespace pnptv

@@ -78,6 +78,9 @@ private:
     std::vector<SettingDescription> described_;
 };
 
+// PUBLIC_BASE_URL: the site's own address (links, redirects, the origin CSRF compares with).
+std::string read_public_base_url(SettingsReader& r);
+
 // Settings every program reads: the log level.
 struct LogSettings {
     std::string level = "info";

@@ -119,14 +119,10 @@ LoggedIn complete_login(const Settings& s, const Request& request, const Telegra
             session_set_cookie(s.web.session, sid, expires)};
 }
 
+// A login posted from another site is login CSRF: refused before the body is read.
 Json parse_json_body(const Settings& s, const Request& request) {
-    require_same_origin(request, s.web.public_base_url, s.web.session.cookie_secure);  // a login posted from another site is login CSRF
-    if (request.media_type() != "application/json")
-        throw HttpError(415, "unsupported_media_type", "Send the login as application/json.");
-    Json body = Json::parse(request.body, nullptr, false);
-    if (body.is_discarded()) throw HttpError(400, "invalid_json", "The body is not valid JSON.");
-    if (!body.is_object()) throw HttpError(400, "invalid_json", "The body must be a JSON object.");
-    return body;
+    require_same_origin(request, s.web.public_base_url, s.web.session.cookie_secure);
+    return parse_json_object(request);
 }
 
 Response login_answer(LoggedIn in, const std::string& redirect) {
@@ -315,17 +311,18 @@ Response me(const Settings& s, const Request& request, const PathParams&) {
 }
 
 // Every route: 100 requests a minute per client address here, nginx's zone in front.
+// Every route here sits behind nginx's per-address login limit.
 const RoutePolicy limited = body(0).limit("pnptv_auth:100");
 
 const Router<Settings> routes({
     {"GET", std::string(start_path), rate_limited<start>, limited},
-    {"POST", std::string(start_path), rate_limited<start>, body(1024).limit("pnptv_auth:100")},
+    {"POST", std::string(start_path), rate_limited<start>, limited.body(1024)},
     {"GET", std::string(state_path), rate_limited<login_state>, limited},
     // The widget's signed fields in the query are a login: nothing of the URL is logged.
-    {"GET", std::string(callback_path), rate_limited<callback>, body(0).limit("pnptv_auth:100").capability_urls()},
-    {"POST", std::string(widget_login_path), rate_limited<login_widget_json>, body(login_body_cap).limit("pnptv_auth:100")},
-    {"POST", std::string(webapp_login_path), rate_limited<login_webapp>, body(login_body_cap).limit("pnptv_auth:100")},
-    {"POST", std::string(logout_path), rate_limited<logout>, body(1024).limit("pnptv_auth:100")},
+    {"GET", std::string(callback_path), rate_limited<callback>, limited.capability_urls()},
+    {"POST", std::string(widget_login_path), rate_limited<login_widget_json>, limited.body(login_body_cap)},
+    {"POST", std::string(webapp_login_path), rate_limited<login_webapp>, limited.body(login_body_cap)},
+    {"POST", std::string(logout_path), rate_limited<logout>, limited.body(1024)},
     {"GET", std::string(me_path), rate_limited<me>, limited},
 });
 

@@ -46,7 +46,7 @@ const Router<Settings> routes({
 }  // namespace
 
 Settings Settings::read(SettingsReader& r) {
-    return {DatabaseSettings::read(r), EpaycoMerchant::read(r), static_cast<int>(r.integer("EPAYCO_RECHECK_SECONDS", 30, 1, 86400))};
+    return {DatabaseSettings::read(r), EpaycoMerchant::read(r), read_recheck_seconds(r)};
 }
 
 Response handle(const Settings& settings, const Request& request) { return routes.dispatch(settings, request); }

@@ -161,7 +161,7 @@ Settings Settings::read(SettingsReader& r) {
     s.retry_base_seconds = r.integer("OUTBOX_RETRY_BASE_SECONDS", 5, 1, 3600);
     s.max_attempts = static_cast<int>(r.integer("OUTBOX_MAX_ATTEMPTS", 8, 1, 100));
     s.retention_days = static_cast<int>(r.integer("OUTBOX_RETENTION_DAYS", 30, 1, 3650));
-    s.jobs_interval_seconds = static_cast<int>(r.integer("JOBS_INTERVAL_SECONDS", 60, 1, 86400));
+    s.jobs_interval_seconds = read_jobs_interval_seconds(r);
     s.pause_at = r.text("NOTIFY_WORKER_PAUSE_AT", "");
     return s;
 }

@@ -17,7 +17,7 @@ using Clock = std::chrono::steady_clock;
 Settings Settings::read(SettingsReader& r) {
     Settings s{DatabaseSettings::read(r), RedisSettings::read(r), VerifierSettings::read(r)};
     s.reconcile_after_minutes = static_cast<int>(r.integer("EPAYCO_RECONCILE_AFTER_MINUTES", 15, 1, 1440));
-    s.jobs_interval_seconds = static_cast<int>(r.integer("JOBS_INTERVAL_SECONDS", 60, 1, 86400));
+    s.jobs_interval_seconds = read_jobs_interval_seconds(r);
     return s;
 }
 

@@ -200,26 +200,27 @@ Response status(const Settings& s, const Request& request, const PathParams& par
     auto ref = find_value(request.query, "ref_payco");
     const std::string state = r.get(0, "state");
     if (ref && !ref->empty() && ref->size() <= 64 && only_chars(*ref, "-_", true) &&
-        (state == "pending" || state == "held" || state == "started"))
+        record_state_open(state))
         note_candidate_reference(r.get_int(0, "id"), *ref, s.recheck_seconds);
     return Response::json(200, {{"invoice", r.get(0, "invoice")}, {"plan_id", r.get(0, "plan_id")},
                                 {"amount", r.get(0, "amount")}, {"currency", r.get(0, "currency")}, {"state", state}});
 }
 
 // Checkouts and the result page's polling are limited per user here, by address in nginx.
+const RoutePolicy api = body(0).limit("pnptv_api:50");
 const Router<Settings> routes({
-    {"GET", std::string(plans_path), plans, body(0).limit("pnptv_api:50")},
-    {"POST", std::string(create_subscription_path), create_subscription, body(1024).limit("pnptv_api:50")},
+    {"GET", std::string(plans_path), plans, api},
+    {"POST", std::string(create_subscription_path), create_subscription, api.body(1024)},
     // A signed link opens a checkout for its user: nothing of its URL is logged.
-    {"GET", std::string(checkout_link_path), checkout_link, body(0).limit("pnptv_api:50").capability_urls()},
-    {"GET", std::string(status_path) + ":invoice", status, body(0).limit("pnptv_api:50")},
+    {"GET", std::string(checkout_link_path), checkout_link, api.capability_urls()},
+    {"GET", std::string(status_path) + ":invoice", status, api},
 });
 
 }  // namespace
 
 Settings Settings::read(SettingsReader& r) {
     return {DatabaseSettings::read(r), RedisSettings::read(r), WebSettings::read(r), PaymentLinkSettings::read(r),
-            EpaycoCheckoutSettings::read(r), static_cast<int>(r.integer("EPAYCO_RECHECK_SECONDS", 30, 1, 86400))};
+            EpaycoCheckoutSettings::read(r), read_recheck_seconds(r)};
 }
 
 Response handle(const Settings& settings, const Request& request) { return routes.dispatch(settings, request); }
