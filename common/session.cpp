@@ -132,7 +132,9 @@ std::optional<Identity> identify_cookie(const SessionSettings& s, std::string_vi
     if (r.element(3).value_or("0") == "1") return std::nullopt;  // banned: the session no longer verifies
     Identity id;
     id.sid = *sid;
-    id.user_id = std::stoll(*r.element(0));
+    auto user_id = parse_id(r.element(0).value_or(""));
+    if (!user_id) return std::nullopt;  // not a record this code wrote
+    id.user_id = *user_id;
     id.role = r.element(1).value_or("user");
     id.tier = r.element(2).value_or("free");
     return id;

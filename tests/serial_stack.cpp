@@ -326,7 +326,7 @@ BOOST_AUTO_TEST_CASE(nginx_answers_bad_requests_with_json) {
     testing::HttpResult limited;
     BOOST_TEST(testing::wait_for([&] {
         limited = testing::http("GET", stack.url("/api/webapp/auth/me?probe=SECRETQUERY"));
-        return limited.status == 429 && limited.body.find("too_many_requests") != std::string::npos;
+        return limited.status == 429 && limited.body.find("\"rate_limited\"") != std::string::npos;
     }, 5));
     BOOST_TEST(limited.header("retry-after").value_or("") == "1");
     BOOST_TEST(limited.header("x-content-type-options").value_or("") == "nosniff");

@@ -163,7 +163,7 @@ void live(Outcome& out, const User& u, long long chat_id, const std::string& arg
     auto current = db().exec("SELECT id, channel FROM live_streams WHERE host_id = $1 AND status = 'live'", {u.id});
     if (current.rows())
         return out.reply(u.id, send_message(chat_id, say(u.language, "live_already",
-                                                         {{"link", host_link(out.settings, current.get_int(0, 0), current.get(0, 1), u.id)}})));
+                                                         {{"link", host_link(out.settings, current.get_int(0, "id"), current.get(0, "channel"), u.id)}})));
     std::string channel = "live-" + to_hex(random_bytes(8));
     auto stream = db().exec("INSERT INTO live_streams (host_id, channel) VALUES ($1, $2) RETURNING id", {u.id, channel});
     long long stream_id = stream.get_int(0, 0);
