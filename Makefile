@@ -4,6 +4,7 @@
 #   make stop       stop the local stack
 #   make test       build and run the whole test suite (ends with "N passed, N failed")
 #   make asan       the same suite built with ASan + UBSan (into build/asan)
+#   make fuzz       each libFuzzer target (tests/fuzz/*.cpp, clang) for FUZZ_SECONDS, on its corpus
 
 BUILD    ?= build
 CXX      ?= g++
@@ -49,7 +50,7 @@ TOOLS       := $(patsubst scripts/tools/%.cpp,%,$(wildcard scripts/tools/*.cpp))
 BENCH_BIN   := noop-responder noop-get-responder pg-connect with-stdin
 BIN         := $(FUNCTIONS:%=$(BUILD)/bin/%) $(TOOLS:%=$(BUILD)/bin/%) $(BENCH_BIN:%=$(BUILD)/bin/%)
 
-.PHONY: all run stop test asan clean setup FORCE
+.PHONY: all run stop test asan fuzz clean setup FORCE
 # Objects built through pattern rules are kept (make would delete them as intermediates).
 .SECONDARY:
 all: $(BUILD)/lib/libcommon.a $(BIN) $(TEST_BIN)
@@ -87,7 +88,16 @@ $(BUILD)/bin/$(1): $(BUILD)/obj/functions/$(1)/main.o $(patsubst %.cpp,$(BUILD)/
 	  $$(CXX) $$(LDFLAGS) $$(CXXFLAGS) $$(filter %.o,$$^) $(BUILD)/lib/libcommon.a $$(LINK_PQ) -o $$@
 	@echo "link $$@"
 endef
-$(foreach f,$(FUNCTIONS),$(eval $(call function_binary,$(f))))
+$(foreach f,$(filter-out image-convert,$(FUNCTIONS)),$(eval $(call function_binary,$(f))))
+
+# The image decoder is the one program that links libvips (and its ~120 libraries): run per
+# upload in its own process (common/images.hpp), it keeps them out of every other binary.
+VIPS_CFLAGS = $(shell pkg-config --cflags vips)
+VIPS_LIBS   = $(shell pkg-config --libs vips)
+$(BUILD)/obj/functions/image-convert/%.o: CPPFLAGS += $(VIPS_CFLAGS)
+$(BUILD)/bin/image-convert: $(BUILD)/obj/functions/image-convert/main.o
+	@mkdir -p $(@D)
+	$(CXX) $(LDFLAGS) $(CXXFLAGS) $^ $(VIPS_LIBS) -o $@
 
 # Operator tools (scripts/tools/<name>.cpp → build/bin/<name>), linked like functions.
 $(BUILD)/bin/%: $(BUILD)/obj/scripts/tools/%.o $(BUILD)/lib/libcommon.a
@@ -131,6 +141,18 @@ test: setup
 asan: setup
 	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build/asan all
 	@BUILD=build/asan ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 tests/run
+
+# Fuzz targets: clang's libFuzzer with ASan + UBSan over the code under test (its own objects, not
+# libcommon's); new inputs found go to build/fuzz/<target>, the committed corpus stays as it is.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.cpp,%,$(wildcard tests/fuzz/*.cpp))
+FUZZ_SRC_multipart := common/multipart.cpp common/text.cpp common/http.cpp
+fuzz: $(FUZZ_TARGETS:%=fuzz-%)
+fuzz-%: tests/fuzz/%.cpp
+	@scripts/setup fuzz
+	@mkdir -p build/fuzz/$*
+	clang++ -std=c++20 -g -O1 -Icommon -DFMT_HEADER_ONLY -fsanitize=fuzzer,address,undefined $< $(FUZZ_SRC_$*) -o build/fuzz/$*-fuzzer
+	build/fuzz/$*-fuzzer -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/fuzz/$* tests/fuzz/corpus/$*
 
 clean:
 	rm -rf build

@@ -92,7 +92,8 @@ Response failure_response(std::exception_ptr failure, const Request& request) {
     }
 }
 
-std::string describe_routes(const std::vector<RouteSpec>& table, const std::vector<GuardedPage>& guarded_pages) {
+std::string describe_routes(const std::vector<RouteSpec>& table, const std::vector<GuardedPage>& guarded_pages,
+                            const std::vector<FileLocation>& file_locations) {
     std::string out;
     for (const RouteSpec& r : table) {
         const RoutePolicy& p = r.policy;
@@ -104,6 +105,12 @@ std::string describe_routes(const std::vector<RouteSpec>& table, const std::vect
         out += "\n";
     }
     for (const auto& page : guarded_pages) out += "guards " + page.path + (page.capability ? " capability\n" : "\n");
+    for (const auto& f : file_locations) {
+        out += "files " + f.prefix + " " + f.setting;
+        if (f.internal) out += " internal";
+        if (f.max_age_seconds) out += " max-age=" + std::to_string(f.max_age_seconds);
+        out += "\n";
+    }
     return out;
 }
 

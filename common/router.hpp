@@ -67,8 +67,19 @@ struct GuardedPage {
     bool capability = false;  // links to it carry a capability (docs/capabilities.md): no query string in any log
 };
 
-// One line per route (and per guarded page): the --routes format, see docs/routes.md.
-std::string describe_routes(const std::vector<RouteSpec>& table, const std::vector<GuardedPage>& guarded_pages);
+// Files nginx serves itself from a folder a setting names: public (uploads, cached for
+// `max_age_seconds`) or internal (reachable only through a function's X-Accel-Redirect).
+struct FileLocation {
+    std::string prefix;   // "/uploads/"
+    std::string setting;  // "UPLOADS_DIR": the folder, as the functions read it
+    bool internal = false;
+    long long max_age_seconds = 0;
+};
+
+// One line per route (and per guarded page and file location): the --routes format, see
+// docs/routes.md.
+std::string describe_routes(const std::vector<RouteSpec>& table, const std::vector<GuardedPage>& guarded_pages,
+                            const std::vector<FileLocation>& file_locations = {});
 
 template <class S>
 using Handler = Response (*)(const S& settings, const Request&, const PathParams&);

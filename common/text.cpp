@@ -105,4 +105,21 @@ bool is_valid_utf8(std::string_view s) {
     return true;
 }
 
+size_t code_points(std::string_view utf8) {
+    size_t n = 0;
+    for (char c : utf8) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    return n;
+}
+
+bool has_control_chars(std::string_view utf8, bool prose) {
+    for (size_t i = 0; i < utf8.size(); ++i) {
+        const auto c = static_cast<unsigned char>(utf8[i]);
+        if (c < 0x20 && !(prose && (c == '\n' || c == '\t'))) return true;
+        if (c == 0x7F) return true;
+        // U+0080–U+009F: C2 80 … C2 9F.
+        if (c == 0xC2 && i + 1 < utf8.size() && static_cast<unsigned char>(utf8[i + 1]) <= 0x9F) return true;
+    }
+    return false;
+}
+
 }  // namespace pnptv

@@ -14,6 +14,11 @@ std::string_view trim(std::string_view s);
 bool iequals(std::string_view a, std::string_view b);
 std::vector<std::string_view> split(std::string_view s, char sep);
 bool is_valid_utf8(std::string_view s);
+// The number of code points of valid UTF-8 text (what a person counts as characters).
+size_t code_points(std::string_view utf8);
+// Whether valid UTF-8 text holds a control character (U+0000–U+001F, U+007F–U+009F); with
+// `prose`, line feeds and tabs are allowed.
+bool has_control_chars(std::string_view utf8, bool prose);
 
 // Every character of s is one of `allowed` (plus ASCII letters/digits when alnum is true).
 bool only_chars(std::string_view s, std::string_view allowed, bool alnum = false);

@@ -1,0 +1,34 @@
+#include "cursor.hpp"
+
+#include "crypto.hpp"
+#include "text.hpp"
+
+namespace pnptv {
+
+std::string keyset_micros_sql(std::string_view column) {
+    return "(extract(epoch FROM " + std::string(column) + ") * 1000000)::bigint";
+}
+
+std::string encode_cursor(const Cursor& c) {
+    return base64_encode(std::to_string(c.micros) + "." + std::to_string(c.id), Base64::url, false);
+}
+
+std::optional<Cursor> cursor_param(const Request& request) {
+    auto raw = find_value(request.query, "cursor");
+    if (!raw) return std::nullopt;
+    const HttpError bad(400, "invalid_cursor", "The cursor is not one this list gave out.", "cursor");
+    if (raw->size() > 64) throw bad;
+    auto text = base64_decode(*raw);
+    if (!text) throw bad;
+    auto dot = text->find('.');
+    if (dot == std::string::npos) throw bad;
+    auto micros = parse_id(std::string_view(*text).substr(0, dot)), id = parse_id(std::string_view(*text).substr(dot + 1));
+    if (!micros || !id) throw bad;
+    return Cursor{*micros, *id};
+}
+
+Json page_json(Json items, const std::optional<Cursor>& next) {
+    return {{"items", std::move(items)}, {"next_cursor", next ? Json(encode_cursor(*next)) : Json(nullptr)}};
+}
+
+}  // namespace pnptv
