@@ -1,5 +1,6 @@
 #include "bans.hpp"
 
+#include "audit.hpp"
 #include "authz.hpp"
 #include "log.hpp"
 #include "pg.hpp"
@@ -24,9 +25,7 @@ BanOutcome set_ban(long long user_id, bool banned, const std::string& reason, st
         audit["before"] = {{"banned", !banned}};
         audit["after"] = {{"banned", banned}};
         if (banned && !reason.empty()) audit["reason"] = reason;
-        db().exec("INSERT INTO audit_log (actor_user_id, action, subject_type, subject_id, details) "
-                  "VALUES ($1, $2, 'user', $3, $4::jsonb)",
-                  {actor_user_id, banned ? "user.ban" : "user.unban", std::to_string(user_id), jsonb_text(audit)});
+        pnptv::audit(actor_user_id, banned ? "user.ban" : "user.unban", "user", std::to_string(user_id), audit);
     });
     if (!out.changed) return out;
     project_users_now({user_id});

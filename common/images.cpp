@@ -184,7 +184,8 @@ ImageSettings ImageSettings::read(SettingsReader& r) {
     s.uploads_dir = r.text("UPLOADS_DIR");
     std::error_code ec;
     const std::string self = fs::read_symlink("/proc/self/exe", ec).parent_path().string();
-    s.converter = r.text("IMAGE_CONVERTER", self + "/image-convert");
+    // Unset: the image-convert installed beside the running binary (every binary shares a folder).
+    s.converter = r.optional_text("IMAGE_CONVERTER").value_or(self + "/image-convert");
     s.max_pixels = r.integer("IMAGE_MAX_PIXELS", 40'000'000, 1, 1'000'000'000);
     s.max_bytes = r.integer("IMAGE_MAX_BYTES", 5 * 1024 * 1024, 1024, 64 * 1024 * 1024);
     s.decode_seconds = static_cast<int>(r.integer("IMAGE_DECODE_SECONDS", 10, 1, 120));

@@ -38,6 +38,7 @@ struct PgError : std::runtime_error {
 struct PgParam {
     std::optional<std::string> value;
     PgParam(std::nullopt_t) {}
+    PgParam(std::nullptr_t) {}  // NULL too (never a null const char*)
     PgParam(std::string v) : value(std::move(v)) {}
     PgParam(std::string_view v) : value(std::string(v)) {}
     PgParam(const char* v) : value(std::string(v)) {}

@@ -8,6 +8,7 @@
 // FORMAT is what the caller found in the magic bytes (jpeg, png, webp, gif); only that loader is
 // used. Prints one JSON line: {"width":…,"height":…} of the source, or {"error":CODE,"message":…}
 // with exit status 2 for a file that is not an acceptable image.
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -54,6 +55,30 @@ std::string read_all_stdin() {
         data.append(buf, static_cast<size_t>(n));
     }
     return data;
+}
+
+// The WebP without its EXIF, XMP and ICC chunks (and their flags in VP8X): no camera data,
+// location or comment travels with a published picture. libvips 8.14's webpsave writes an EXIF
+// chunk even when told to strip. Empty when the file isn't the RIFF/WEBP it should be.
+std::string without_metadata(const std::string& in) {
+    if (in.size() < 12 || in.compare(0, 4, "RIFF") != 0 || in.compare(8, 4, "WEBP") != 0) return {};
+    std::string out = in.substr(0, 12);
+    for (size_t at = 12; at + 8 <= in.size();) {
+        const auto byte = [&](size_t i) { return static_cast<uint32_t>(static_cast<unsigned char>(in[i])); };
+        const uint32_t size = byte(at + 4) | byte(at + 5) << 8 | byte(at + 6) << 16 | byte(at + 7) << 24;
+        const size_t end = at + 8 + size + (size & 1);
+        if (end > in.size()) return {};
+        const std::string fourcc = in.substr(at, 4);
+        if (fourcc != "EXIF" && fourcc != "XMP " && fourcc != "ICCP") {
+            std::string chunk = in.substr(at, end - at);
+            if (fourcc == "VP8X" && chunk.size() > 8) chunk[8] = static_cast<char>(chunk[8] & ~0x2C);  // ICC, EXIF, XMP flags
+            out += chunk;
+        }
+        at = end;
+    }
+    const uint32_t riff = static_cast<uint32_t>(out.size() - 8);
+    for (int i = 0; i < 4; ++i) out[4 + i] = static_cast<char>((riff >> (8 * i)) & 0xFF);
+    return out;
 }
 
 bool known_format(std::string_view format) { return format == "jpeg" || format == "png" || format == "webp" || format == "gif"; }
@@ -117,19 +142,21 @@ int main(int argc, char** argv) {
         VipsImage* thumb = nullptr;
         // Shrinks while loading where the format allows, applies the EXIF orientation, and stops
         // at a truncated or corrupt file instead of filling it with grey.
-        if (vips_thumbnail_buffer(input.data(), input.size(), &thumb, r.width, "height", r.height, "size", VIPS_SIZE_DOWN,
+        // A cover crop fills its square even from a smaller picture; a fitted one never grows.
+        if (vips_thumbnail_buffer(input.data(), input.size(), &thumb, r.width, "height", r.height,
+                                  "size", r.cover ? VIPS_SIZE_BOTH : VIPS_SIZE_DOWN,
                                   "crop", r.cover ? VIPS_INTERESTING_CENTRE : VIPS_INTERESTING_NONE,
                                   "option_string", "fail_on=truncated", nullptr) != 0)
             return refuse("undecodable_image", vips_error_buffer());
         void* out = nullptr;
         size_t out_len = 0;
-        // strip: no EXIF, GPS, XMP or ICC comments travel with a published picture.
         int failed = vips_webpsave_buffer(thumb, &out, &out_len, "Q", 82, "strip", TRUE, nullptr);
         g_object_unref(thumb);
         if (failed) return refuse("undecodable_image", vips_error_buffer());
+        const std::string webp = without_metadata(std::string(static_cast<const char*>(out), out_len));
         const std::string path = out_dir + "/" + r.name + ".webp";
         FILE* f = std::fopen(path.c_str(), "wbx");
-        bool written = f && std::fwrite(out, 1, out_len, f) == out_len;
+        bool written = f && !webp.empty() && std::fwrite(webp.data(), 1, webp.size(), f) == webp.size();
         if (f && std::fclose(f) != 0) written = false;
         g_free(out);
         if (!written) {

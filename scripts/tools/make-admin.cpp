@@ -4,6 +4,7 @@
 #include <iostream>
 #include <string>
 
+#include "audit.hpp"
 #include "authz.hpp"
 #include "pg.hpp"
 #include "runtime.hpp"
@@ -28,10 +29,8 @@ int main(int argc, char** argv) {
             if (r.get(0, "role") == "admin") return;
             changed = true;
             db().exec("UPDATE users SET role = 'admin' WHERE id = $1", {user_id});
-            db().exec("INSERT INTO audit_log (action, subject_type, subject_id, details) "
-                      "VALUES ('user.make_admin', 'user', $1, jsonb_build_object('telegram_id', $2::bigint, "
-                      "'by', 'scripts/make-admin', 'os_user', $3::text))",
-                      {std::to_string(user_id), *telegram_id, operator_login()});
+            audit(std::nullopt, "user.make_admin", "user", std::to_string(user_id),
+                  {{"telegram_id", *telegram_id}, {"by", "scripts/make-admin"}, {"os_user", operator_login()}});
         });
         if (user_id == 0) {
             std::cerr << "make-admin: no user with telegram_id " << *telegram_id

@@ -10,14 +10,19 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 
 #include <boost/test/unit_test.hpp>
 
+#include "authz.hpp"
 #include "cookies.hpp"
 #include "crypto.hpp"
+#include "pg.hpp"
 #include "runtime.hpp"
+#include "session.hpp"
 #include "text.hpp"
 #include "urlencoded.hpp"
 
@@ -26,6 +31,46 @@ namespace testing {
 std::string repo_dir() {
     const char* r = std::getenv("PNPTV_REPO");
     return r ? r : std::filesystem::current_path().string();
+}
+
+TestUser make_user(const pnptv::SessionSettings& session, const std::string& first_name, const std::string& role,
+                   const std::string& tier) {
+    TestUser u;
+    u.telegram_id = 7'000'000'000LL + unique_number() % 1'000'000'000LL;
+    u.id = pnptv::db().exec("INSERT INTO users (telegram_id, first_name, role, tier, age_verified_at) VALUES ($1, $2, $3, $4, now()) "
+                            "RETURNING id",
+                            {u.telegram_id, first_name, role, tier}).get_int(0, "id");
+    pnptv::project_users_now({u.id});
+    pnptv::SessionUser su;
+    su.id = u.id;
+    su.telegram_id = u.telegram_id;
+    su.first_name = first_name;
+    const std::string sid = pnptv::create_session(session, su);
+    u.cookie = "connect.sid=" + pnptv::session_cookie_value(sid, session.secrets.front().reveal());
+    return u;
+}
+
+pnptv::Pairs image_values() {
+    const char* build = std::getenv("BUILD");
+    std::string bin = std::string(build ? build : "build");
+    if (bin.front() != '/') bin = repo_dir() + "/" + bin;
+    return {{"UPLOADS_DIR", temp_dir() + "/uploads"}, {"IMAGE_CONVERTER", bin + "/bin/image-convert"}};
+}
+
+std::vector<std::string> files_under(const std::string& dir) {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(dir, ec); !ec && it != std::filesystem::recursive_directory_iterator();
+         it.increment(ec))
+        if (it->is_regular_file()) out.push_back(std::filesystem::relative(it->path(), dir).string());
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+std::string fixture(const std::string& name) {
+    std::ifstream in(repo_dir() + "/tests/fixtures/" + name, std::ios::binary);
+    if (!in) throw std::runtime_error("no fixture " + name);
+    return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 std::string temp_dir() {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "http.hpp"
+#include "session.hpp"
 #include "settings.hpp"
 
 namespace testing {
@@ -62,6 +63,25 @@ bool wait_for(const std::function<bool()>& condition, double seconds = 10);
 
 // A random positive number (40 bits) for ids no other test uses (telegram ids, update ids, refs).
 long long unique_number();
+
+// A person who can call the API: a users row (and the guard's record of it, as a login writes)
+// and a session cookie signed with the first of `session`'s secrets.
+struct TestUser {
+    long long id = 0;
+    long long telegram_id = 0;
+    std::string cookie;  // "connect.sid=…", for a Cookie header
+};
+TestUser make_user(const pnptv::SessionSettings& session, const std::string& first_name = "Tester", const std::string& role = "user",
+                   const std::string& tier = "free");
+
+// Settings values for code that stores uploads: a fresh uploads folder and this build's
+// image-convert ($BUILD/bin).
+pnptv::Pairs image_values();
+// The files under a folder (recursively, relative paths, sorted): what a test compares before
+// and after to see nothing was stored or left.
+std::vector<std::string> files_under(const std::string& dir);
+// A file of tests/fixtures.
+std::string fixture(const std::string& name);
 
 struct HttpResult {
     long status = 0;  // 0: no answer
