@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
@@ -21,6 +22,7 @@
 #include "cookies.hpp"
 #include "crypto.hpp"
 #include "pg.hpp"
+#include "redis.hpp"
 #include "runtime.hpp"
 #include "session.hpp"
 #include "text.hpp"
@@ -71,6 +73,39 @@ std::string fixture(const std::string& name) {
     std::ifstream in(repo_dir() + "/tests/fixtures/" + name, std::ios::binary);
     if (!in) throw std::runtime_error("no fixture " + name);
     return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::vector<int> in_parallel(int n, const std::function<int(int)>& body) {
+    pnptv::db().disconnect();  // a child must not share the parent's sockets
+    pnptv::redis().disconnect();
+    int gate[2];
+    if (pipe(gate) != 0) throw std::runtime_error("pipe failed");
+    std::vector<pid_t> children;
+    for (int i = 0; i < n; ++i) {
+        pid_t pid = fork();
+        if (pid < 0) throw std::runtime_error("fork failed");
+        if (pid == 0) {
+            close(gate[1]);
+            char c;
+            if (read(gate[0], &c, 1) < 0) _exit(101);  // returns 0 at EOF: everyone goes at once
+            int status = 100;
+            try {
+                status = body(i);
+            } catch (...) {
+            }
+            _exit(status);
+        }
+        children.push_back(pid);
+    }
+    close(gate[0]);
+    close(gate[1]);  // EOF for all of them at the same moment
+    std::vector<int> statuses;
+    for (pid_t pid : children) {
+        int status = 0;
+        waitpid(pid, &status, 0);
+        statuses.push_back(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    }
+    return statuses;
 }
 
 std::string temp_dir() {

@@ -83,6 +83,11 @@ std::vector<std::string> files_under(const std::string& dir);
 // A file of tests/fixtures.
 std::string fixture(const std::string& name);
 
+// Runs body(0) … body(n-1) in n processes at once (forked, each with its own PostgreSQL and Redis
+// connections, released together by one gate); returns each one's exit status (body's result,
+// 100 for an exception).
+std::vector<int> in_parallel(int n, const std::function<int(int)>& body);
+
 struct HttpResult {
     long status = 0;  // 0: no answer
     pnptv::Pairs headers;  // lower-case names
