@@ -408,6 +408,14 @@ BOOST_AUTO_TEST_CASE(a_host_going_live_again_and_again_notifies_once_per_cooldow
 BOOST_AUTO_TEST_CASE(videorama_and_radio) {
     long long tg = verified_user("es");
     BOOST_TEST(body_json(post_update(message_update(tg, "/videorama")))["text"].get<std::string>().find("/media/videorama/") != std::string::npos);
+    // With published videos, the newest titles come along (drafts never).
+    db().exec("INSERT INTO videos (title, category, file_path, published_at) VALUES ('Estreno', 'featured', 'a.mp4', now()), "
+              "('Borrador', 'featured', 'b.mp4', NULL)");
+    const std::string listed = body_json(post_update(message_update(tg, "/videorama")))["text"];
+    BOOST_TEST(listed.find("Lo nuevo en Videorama") != std::string::npos, listed);
+    BOOST_TEST(listed.find("• Estreno") != std::string::npos, listed);
+    BOOST_TEST(listed.find("Borrador") == std::string::npos, listed);
+    BOOST_TEST(listed.find("/media/videorama/") != std::string::npos, listed);
     redis().command({"DEL", "radio:now-playing"});
     BOOST_TEST(body_json(post_update(message_update(tg, "/radio")))["text"].get<std::string>().find("entre canciones") != std::string::npos);
     redis().command({"SET", "radio:now-playing", R"({"entries":[{"title":"Song A","artist":"Band B"}]})", "EX", "60"});

@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "agora.hpp"
+#include "catalogue.hpp"
 #include "crypto.hpp"
 #include "log.hpp"
 #include "messages.hpp"
@@ -180,6 +181,15 @@ void live(Outcome& out, const User& u, long long chat_id, const std::string& arg
     out.reply(u.id, send_message(chat_id, say(u.language, "live_started", {{"link", host_link(out.settings, stream_id, channel, u.id)}})));
 }
 
+// The page, and the newest few titles when there are any.
+void videorama(Outcome& out, const User& u, long long chat_id) {
+    const std::string link = out.settings.link.public_base_url + std::string(pages::videorama);
+    std::string titles;
+    for (const auto& t : newest_video_titles(5)) titles += "• " + t + "\n";
+    out.reply(u.id, send_message(chat_id, titles.empty() ? say(u.language, "videorama", {{"link", link}})
+                                                         : say(u.language, "videorama_newest", {{"titles", titles}, {"link", link}})));
+}
+
 void radio(Outcome& out, const User& u, long long chat_id) {
     std::string nothing = say(u.language, "radio_nothing", {{"link", out.settings.link.public_base_url + std::string(pages::hub)}});
     try {
@@ -227,8 +237,7 @@ void run_command(Outcome& out, const User& u, long long chat_id, bool in_private
     if (command == "prime") return show_plans(out, u, chat_id);
     if (command == "hangout") return hangout(out, u, chat_id, args);
     if (command == "live") return live(out, u, chat_id, args);
-    if (command == "videorama")
-        return out.reply(u.id, send_message(chat_id, say(u.language, "videorama", {{"link", out.settings.link.public_base_url + std::string(pages::videorama)}})));
+    if (command == "videorama") return videorama(out, u, chat_id);
     if (command == "radio") return radio(out, u, chat_id);
     out.outcome = "unknown_command";
     out.reply(u.id, send_message(chat_id, say(u.language, "unknown_command")));
