@@ -135,17 +135,25 @@ BOOST_AUTO_TEST_CASE(production_nginx_config_passes_nginx_t) {
         "d='" + dir + "'\n"
         "openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=pnptv.test -days 1 -keyout $d/key.pem -out $d/cert.pem 2>/dev/null\n"
         "scripts/nginx-conf production --trusted-proxies 10.0.0.0/8,192.0.2.7 --socket-dir /run/pnptv --server-name pnptv.test "
-        "--tls-cert $d/cert.pem --tls-key $d/key.pem --out $d/site.conf\n"
+        "--tls-cert $d/cert.pem --tls-key $d/key.pem --folder UPLOADS_DIR=/srv/pnptv/uploads --folder MEDIA_DIR=/srv/pnptv/media "
+        "--out $d/site.conf\n"
         "mkdir -p $d/tmp/body $d/tmp/proxy $d/tmp/fastcgi $d/tmp/uwsgi $d/tmp/scgi\n"
         // The local main config includes $d/site.conf: the production site, its logs kept here.
         "sed -e \"s|@RUN_DIR@|$d|g\" -e 's|@USER@||' nginx/nginx.conf.in > $d/nginx.conf\n"
         "sed -i -e \"s|/var/log/nginx/|$d/|\" $d/site.conf\n"
         "nginx -t -q -p $d -c $d/nginx.conf && echo nginx-t-ok\n"
         "echo real_ip=$(grep -c 'set_real_ip_from' $d/site.conf) hsts=$(grep -c 'add_header Strict-Transport-Security' $d/site.conf)"
-        " tls=$(grep -c 'listen 443 ssl' $d/site.conf) redirect=$(grep -c 'return 301 https://' $d/site.conf)");
+        " tls=$(grep -c 'listen 443 ssl' $d/site.conf) redirect=$(grep -c 'return 301 https://' $d/site.conf)\n"
+        "echo media=$(grep -A1 'location ^~ /__media/' $d/site.conf | tr -s ' ' | tr '\\n' ' ')\n"
+        "scripts/nginx-conf production --socket-dir /run/pnptv --tls-cert $d/cert.pem --tls-key $d/key.pem --out $d/none.conf "
+        "|| echo refused=$?");
     BOOST_TEST(r.output.find("nginx-t-ok") != std::string::npos, r.output);
-    BOOST_TEST(testing::last_line(r.output).find("real_ip=2 ") == 0u, r.output);  // the two trusted proxies
-    BOOST_TEST(testing::last_line(r.output).find(" tls=1 redirect=1") != std::string::npos, r.output);
+    BOOST_TEST(r.output.find("\nreal_ip=2 ") != std::string::npos, r.output);  // the two trusted proxies
+    BOOST_TEST(r.output.find(" tls=1 redirect=1") != std::string::npos, r.output);
+    // The media folder only through X-Accel-Redirect; a folder the table names must be given.
+    BOOST_TEST(r.output.find("media= location ^~ /__media/ { internal;") != std::string::npos, r.output);
+    BOOST_TEST(r.output.find("give it as --folder") != std::string::npos, r.output);
+    BOOST_TEST(r.output.find("refused=1") != std::string::npos, r.output);
 }
 
 namespace {
@@ -219,6 +227,64 @@ BOOST_AUTO_TEST_CASE(the_guard_protects_pages_through_nginx) {
     // Logout through nginx: the same cookie no longer opens the page.
     BOOST_TEST(testing::http("POST", stack.url("/api/webapp/auth/logout"), {}, {"Cookie: " + cookie}).status == 200);
     BOOST_TEST(testing::http("GET", stack.url("/hub/"), {}, {"Cookie: " + cookie}).status == 302);
+}
+
+BOOST_AUTO_TEST_CASE(uploads_and_videos_are_served_by_nginx_itself) {
+    Stack& stack = ::stack();
+    const std::string cookie = log_in_through_nginx(stack, 3000000002);
+    // An avatar through nginx and the function; nginx serves the file from UPLOADS_DIR, cached.
+    const std::string boundary = "stackBoundary";
+    auto form = [&](const std::string& bytes) {
+        return "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"me.png\"\r\n\r\n" + bytes + "\r\n--" +
+               boundary + "--\r\n";
+    };
+    const std::vector<std::string> upload_headers = {"Cookie: " + cookie, "Content-Type: multipart/form-data; boundary=" + boundary};
+    auto up = testing::http("POST", stack.url("/api/webapp/profile/avatar"), form(testing::fixture("photo.png")), upload_headers, 20000);
+    BOOST_TEST_REQUIRE(up.status == 200, up.body);
+    const std::string large = testing::body_json({200, {}, {}, up.body})["profile"]["avatar"]["large"];
+    auto file = testing::http("GET", stack.url(large));
+    BOOST_TEST(file.status == 200);
+    BOOST_TEST(file.header("content-type").value_or("") == "image/webp");
+    BOOST_TEST(file.header("cache-control").value_or("") == "public, max-age=604800");
+    BOOST_TEST(file.header("x-content-type-options").value_or("") == "nosniff");
+    BOOST_TEST(file.body.compare(0, 4, "RIFF") == 0);
+    auto listing = testing::http("GET", stack.url("/uploads/"));  // no listing
+    BOOST_TEST(listing.status == 403);
+    BOOST_TEST(testing::body_json({403, {}, {}, listing.body})["error"]["code"] == "forbidden");
+    auto big = testing::http("POST", stack.url("/api/webapp/profile/avatar"), form(std::string(6 * 1024 * 1024, 'x')), upload_headers, 20000);
+    BOOST_TEST(big.status == 413);
+    BOOST_TEST(testing::body_json({413, {}, {}, big.body})["error"]["code"] == "body_too_large");
+
+    // A PRIME-only video: its file in MEDIA_DIR (the stack's default), its row in the catalogue.
+    auto placed = stack.sh("mkdir -p \"$STACK_RUN_DIR/media/clips\" && head -c 100000 /dev/urandom >\"$STACK_RUN_DIR/media/clips/v.mp4\" && "
+                           "psql \"$(pg_url \"$STACK_RUN_DIR\")\" -tAqc \"INSERT INTO videos (title, category, file_path, prime_only, published_at) "
+                           "VALUES ('Stack clip', 'featured', 'clips/v.mp4', true, now()) RETURNING id\"");
+    BOOST_TEST_REQUIRE(placed.status == 0, placed.output);
+    const std::string id = testing::last_line(placed.output);
+    const std::string bytes = testing::shell("cat \"" + stack.dir + "/media/clips/v.mp4\"").output;
+    BOOST_TEST_REQUIRE(bytes.size() == 100000u);
+    const std::string play = stack.url("/api/webapp/videos/" + id + "/play");
+    auto refused = testing::http("GET", play, {}, {"Cookie: " + cookie, "Range: bytes=0-99"});
+    BOOST_TEST_REQUIRE(refused.status == 403, refused.seconds << " " << stack.sh("tail -n 5 \"$STACK_RUN_DIR\"/logs/videos.log \"$STACK_RUN_DIR\"/nginx/error.log").output);
+    BOOST_TEST(testing::body_json({403, {}, {}, refused.body})["error"]["code"] == "prime_required");
+    BOOST_TEST(refused.body.find(bytes.substr(0, 16)) == std::string::npos);  // not a byte of it
+    BOOST_TEST(testing::http("GET", stack.url("/__media/clips/v.mp4")).status == 404);  // the media root is never reachable
+    BOOST_TEST(testing::http("GET", stack.url("/__media/clips/v.mp4"), {}, {"Cookie: " + cookie}).status == 404);
+    // PRIME (the guard's record follows the database through authz-worker): nginx streams it, seeking works.
+    BOOST_TEST_REQUIRE(stack.sh("psql \"$(pg_url \"$STACK_RUN_DIR\")\" -tAc \"UPDATE users SET tier = 'prime' WHERE telegram_id = 3000000002\"")
+                           .status == 0);
+    testing::HttpResult ranged;
+    BOOST_TEST_REQUIRE(testing::wait_for([&] {
+        ranged = testing::http("GET", play, {}, {"Cookie: " + cookie, "Range: bytes=1000-1999"});
+        return ranged.status == 206;
+    }));
+    BOOST_TEST(ranged.header("content-range").value_or("") == "bytes 1000-1999/100000");
+    BOOST_TEST(ranged.header("content-type").value_or("") == "video/mp4");
+    BOOST_TEST(ranged.body == bytes.substr(1000, 1000));
+    auto whole = testing::http("GET", play, {}, {"Cookie: " + cookie});
+    BOOST_TEST(whole.status == 200);
+    BOOST_TEST(whole.body == bytes);
+    BOOST_TEST(testing::http("GET", play).status == 401);
 }
 
 BOOST_AUTO_TEST_CASE(redis_down_never_lets_a_page_through) {
