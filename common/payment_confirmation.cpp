@@ -127,6 +127,7 @@ struct Context {
 };
 
 void tell_user(const Context& c, const std::string& text, const std::string& dedupe) {
+    if (c.rec.telegram_id == 0) return;  // a deleted account: nobody to tell on Telegram
     enqueue_telegram(c.rec.user_id, send_message(c.rec.telegram_id, text), dedupe);
 }
 

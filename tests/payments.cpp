@@ -983,3 +983,13 @@ BOOST_AUTO_TEST_CASE(delivered_rows_are_pruned_after_retention) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(a_late_approval_for_a_deleted_account_tells_nobody_on_telegram) {
+    Buyer b = buyer();
+    Record rec = pending_record(b);
+    // The account was deleted (as profile's DELETE leaves it) before ePayco's answer came.
+    db().exec("UPDATE users SET telegram_id = NULL, email = NULL, deleted_at = now(), banned_at = now() WHERE id = $1", {b.id});
+    settle(confirmation(rec, 1, new_ref()));
+    BOOST_TEST(record_state(rec.id) == "approved");  // the money is accounted for …
+    BOOST_TEST(outbox_rows(b.id, "telegram") == 0);   // … and no message goes to a chat that is gone
+}
