@@ -22,7 +22,17 @@ void reject_unknown_fields(const Json& body, std::initializer_list<std::string_v
 
 std::string checked_text(std::string_view value, std::string_view field, TextRule rule) {
     if (!is_valid_utf8(value)) throw HttpError(400, "invalid_utf8", std::string(field) + " is not valid UTF-8.", std::string(field));
-    std::string_view trimmed = trim(value);
+    // Line breaks as browsers send them from a form (CRLF) or old systems (CR) are one LF.
+    std::string lines;
+    if (rule.prose) {
+        lines.reserve(value.size());
+        for (size_t i = 0; i < value.size(); ++i) {
+            if (value[i] != '\r') lines.push_back(value[i]);
+            else if (i + 1 >= value.size() || value[i + 1] != '\n') lines.push_back('\n');
+        }
+        value = lines;
+    }
+    std::string_view trimmed = trim_unicode(value);
     if (has_control_chars(trimmed, rule.prose))
         throw HttpError(422, "invalid_field", std::string(field) + " holds control characters.", std::string(field));
     const size_t n = code_points(trimmed);

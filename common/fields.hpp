@@ -1,6 +1,7 @@
 // fields.hpp — the fields of a request body, read the one way: only known names (422 naming an
-// unknown one), each of the type it must be (422), people's text as valid UTF-8 (400) without
-// control characters and within its length in code points (422, naming the field).
+// unknown one), each of the type it must be (422), people's text as valid UTF-8 (400), trimmed of
+// Unicode white space, without control, bidi or invisible characters (text.hpp) and within its
+// length in code points (422, naming the field); in prose, CRLF and CR become LF.
 #pragma once
 
 #include <initializer_list>

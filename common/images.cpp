@@ -41,13 +41,17 @@ std::vector<Rendition> renditions(ImageKind kind) {
 
 constexpr const char* every_rendition[] = {"512", "128", "1280", "480", "400"};
 
-// A file that is an image and something a browser or interpreter would run: refused, even
-// though only our re-encoded renditions are ever served.
+// A file that is an image and something a browser or interpreter would run (a polyglot: markup
+// or script in front of the picture data or after it), refused even though only our re-encoded
+// renditions are ever served. Only the first and last KiB are read: compressed picture data in
+// between holds any short marker by chance (a 5 MB photo would, about once in a hundred).
 bool carries_markup(std::string_view bytes) {
     static constexpr std::string_view markers[] = {"<script", "<html", "<?php", "<svg", "<body", "<iframe", "javascript:", "<!doctype"};
-    std::string lower = to_lower(bytes);
+    const size_t edge = 1024;
+    std::string ends = to_lower(bytes.substr(0, edge));
+    if (bytes.size() > edge) ends += "\n" + to_lower(bytes.substr(bytes.size() - std::min(edge, bytes.size() - edge)));
     for (auto m : markers)
-        if (lower.find(m) != std::string::npos) return true;
+        if (ends.find(m) != std::string::npos) return true;
     return false;
 }
 
@@ -67,26 +71,23 @@ bool png_has_trailer(std::string_view b) {
 
 std::string hex_dir(const ImageSettings& s, const std::string& hash) { return s.uploads_dir + "/" + hash.substr(0, 2); }
 
-// A folder under the uploads root (so renames into place stay on one filesystem), removed with
-// whatever is left in it.
-struct Staging {
-    std::string path;
-    explicit Staging(const ImageSettings& s) {
-        const std::string parent = s.uploads_dir + "/.staging";
-        std::error_code ec;
-        fs::create_directories(parent, ec);
-        std::string pattern = parent + "/XXXXXX";
-        if (!mkdtemp(pattern.data())) {
-            log_event(LogLevel::error, "uploads_unwritable", {{"dir", parent}, {"errno", std::strerror(errno)}});
-            throw HttpError(503, "storage_unavailable", "Uploads can't be stored right now; try again shortly.");
-        }
-        path = pattern;
+HttpError storage_unavailable() { return HttpError(503, "storage_unavailable", "Uploads can't be stored right now; try again shortly."); }
+
+// A fresh folder under the uploads root (so renames into place stay on one filesystem).
+std::string make_staging(const ImageSettings& s) {
+    const std::string parent = s.uploads_dir + "/.staging";
+    std::error_code ec;
+    fs::create_directories(parent, ec);
+    std::string pattern = parent + "/XXXXXX";
+    if (!mkdtemp(pattern.data())) {
+        log_event(LogLevel::error, "uploads_unwritable", {{"dir", parent}, {"errno", std::strerror(errno)}});
+        throw storage_unavailable();
     }
-    ~Staging() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
+    return pattern;
+}
+
+// Writers and the release of one hash take turns (a transaction-scoped advisory lock).
+void lock_hash(const std::string& hash) { db().exec("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", {hash}); }
 
 struct Outcome {
     int status = -1;   // exit status, or -1 when killed by a signal
@@ -202,7 +203,29 @@ std::optional<std::string> sniff_image(std::string_view b) {
     return std::nullopt;
 }
 
-std::string store_image(const ImageSettings& s, ImageKind kind, std::string_view bytes) {
+StagedImage::StagedImage(const ImageSettings& s, ImageKind kind, std::string staging_dir, std::string hash)
+    : settings_(s), kind_(kind), staging_(std::move(staging_dir)), hash_(std::move(hash)) {}
+
+StagedImage::~StagedImage() {
+    std::error_code ec;
+    fs::remove_all(staging_, ec);
+}
+
+void StagedImage::place() {
+    lock_hash(hash_);
+    const std::string dir = hex_dir(settings_, hash_);
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    for (const auto& r : renditions(kind_)) {
+        fs::rename(staging_ + "/" + r.name + ".webp", dir + "/" + hash_ + "-" + r.name + ".webp", ec);
+        if (ec) {
+            log_event(LogLevel::error, "uploads_unwritable", {{"dir", dir}, {"error", ec.message()}});
+            throw storage_unavailable();
+        }
+    }
+}
+
+std::unique_ptr<StagedImage> stage_image(const ImageSettings& s, ImageKind kind, std::string_view bytes) {
     if (bytes.empty()) throw HttpError(422, "empty_file", "The file is empty.", "file");
     if (static_cast<long long>(bytes.size()) > s.max_bytes)
         throw HttpError(413, "file_too_large", "The image is larger than " + std::to_string(s.max_bytes / (1024 * 1024)) + " MB.", "file");
@@ -211,23 +234,21 @@ std::string store_image(const ImageSettings& s, ImageKind kind, std::string_view
     if (carries_markup(bytes) || (*format == "png" && png_has_trailer(bytes)))
         throw HttpError(415, "unsupported_image", "The file is not only an image.", "file");
 
-    Staging staging(s);
-    Outcome o = run_converter(s, *format, staging.path, kind, bytes);
-    if (o.status == 0) {
-        const auto all = renditions(kind);
-        const std::string hash = to_hex(sha256(read_file(staging.path + "/" + all.front().name + ".webp")));
-        const std::string dir = hex_dir(s, hash);
+    const std::string staging = make_staging(s);
+    Outcome o;
+    try {
+        o = run_converter(s, *format, staging, kind, bytes);
+    } catch (...) {
         std::error_code ec;
-        fs::create_directories(dir, ec);
-        for (const auto& r : all) {
-            fs::rename(staging.path + "/" + r.name + ".webp", dir + "/" + hash + "-" + r.name + ".webp", ec);
-            if (ec) {
-                log_event(LogLevel::error, "uploads_unwritable", {{"dir", dir}, {"error", ec.message()}});
-                throw HttpError(503, "storage_unavailable", "Uploads can't be stored right now; try again shortly.");
-            }
-        }
-        return hash;
+        fs::remove_all(staging, ec);
+        throw;
     }
+    if (o.status == 0) {
+        const std::string hash = to_hex(sha256(read_file(staging + "/" + renditions(kind).front().name + ".webp")));
+        return std::make_unique<StagedImage>(s, kind, staging, hash);
+    }
+    std::error_code ec;
+    fs::remove_all(staging, ec);
     if (o.status == 2) {
         Json refusal = Json::parse(o.output, nullptr, false);
         const std::string code = refusal.is_object() && refusal.value("error", "").size() ? refusal.value("error", "") : "undecodable_image";
@@ -252,12 +273,15 @@ Json image_urls(ImageKind kind, const std::string& hash) {
 
 void release_image(const ImageSettings& s, const std::string& hash) {
     try {
-        auto r = db().exec("SELECT EXISTS (SELECT 1 FROM users WHERE avatar = $1) OR EXISTS (SELECT 1 FROM social_posts WHERE image = $1) "
-                           "OR EXISTS (SELECT 1 FROM videos WHERE poster = $1) AS used",
-                           {hash});
-        if (r.get_bool(0, "used")) return;
-        std::error_code ec;
-        for (const char* name : every_rendition) fs::remove(hex_dir(s, hash) + "/" + hash + "-" + name + ".webp", ec);
+        db().transaction([&] {
+            lock_hash(hash);
+            auto r = db().exec("SELECT EXISTS (SELECT 1 FROM users WHERE avatar = $1) OR EXISTS (SELECT 1 FROM social_posts WHERE image = $1) "
+                               "OR EXISTS (SELECT 1 FROM videos WHERE poster = $1) AS used",
+                               {hash});
+            if (r.get_bool(0, "used")) return;
+            std::error_code ec;
+            for (const char* name : every_rendition) fs::remove(hex_dir(s, hash) + "/" + hash + "-" + name + ".webp", ec);
+        });
     } catch (const std::exception& e) {
         // A file left behind costs disk, never correctness; it is logged to be swept.
         log_event(LogLevel::warn, "image_release_failed", {{"hash", hash}, {"error", e.what()}});

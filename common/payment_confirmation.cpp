@@ -17,7 +17,7 @@ namespace {
 constexpr std::string_view record_sql = R"sql(
 SELECT p.id, p.user_id, p.plan_id, p.state, p.invoice, p.amount::text AS amount, p.currency,
        p.amount = $2::numeric AS amount_ok, pl.duration_days, pl.name AS plan_name, u.language,
-       COALESCE(u.email, '') AS email, u.telegram_id
+       COALESCE(u.email, '') AS email, COALESCE(u.telegram_id, 0) AS telegram_id, u.deleted_at IS NOT NULL AS deleted
   FROM payment_records p JOIN plans pl ON pl.id = p.plan_id JOIN users u ON u.id = p.user_id
 )sql";
 const std::string record_by_id_sql = std::string(record_sql) + " WHERE p.id = $1 FOR UPDATE OF p";
@@ -63,6 +63,7 @@ struct Record {
     std::string plan_id, state, invoice, plan_name, language, email, amount, currency;
     std::optional<int> duration_days;
     bool amount_ok = false;
+    bool account_deleted = false;  // the buyer deleted their account: nobody to grant or tell
 };
 
 std::optional<Record> load_record(const std::string& sql, const PgParam& key, const std::string& amount) {
@@ -71,6 +72,7 @@ std::optional<Record> load_record(const std::string& sql, const PgParam& key, co
     Record rec;
     rec.id = r.get_int(0, "id");
     rec.user_id = r.get_int(0, "user_id");
+    rec.account_deleted = r.get_bool(0, "deleted");
     rec.telegram_id = r.get_int(0, "telegram_id");
     rec.plan_id = r.get(0, "plan_id");
     rec.state = r.get(0, "state");
@@ -140,6 +142,14 @@ void tell_admins(const Context& c, const char* key, const std::string& dedupe, c
 }
 
 void approve(Context& c) {
+    if (c.rec.account_deleted) {
+        // The money came, the person is gone: the record says paid, admins refund it.
+        db().exec(record_state_sql, {c.rec.id, "approved", 1, c.t.ref});
+        c.rec.state = "approved";
+        log_event(LogLevel::warn, "payment_for_deleted_account", {{"payment_id", c.rec.id}, {"ref_payco", c.t.ref}});
+        tell_admins(c, "admin_deleted_account_payment", "deleted-account:" + c.t.ref);
+        return;
+    }
     auto earlier = db().exec(other_approved_sql, {c.rec.id, c.t.ref});
     Grant g = grant_subscription(c.rec.user_id, c.rec.plan_id, c.rec.duration_days, c.rec.id);
     db().exec(store_grant_sql, {c.t.ref, g.subscription_id, g.days});

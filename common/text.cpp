@@ -111,15 +111,43 @@ size_t code_points(std::string_view utf8) {
     return n;
 }
 
+namespace {
+// The code point at utf8[i] (valid UTF-8) and its length.
+char32_t code_point_at(std::string_view s, size_t i, size_t& length) {
+    const auto b = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
+    if (b(0) < 0x80) return length = 1, b(0);
+    if ((b(0) & 0xE0) == 0xC0) return length = 2, char32_t((b(0) & 0x1F) << 6 | (b(1) & 0x3F));
+    if ((b(0) & 0xF0) == 0xE0) return length = 3, char32_t((b(0) & 0x0F) << 12 | (b(1) & 0x3F) << 6 | (b(2) & 0x3F));
+    return length = 4, char32_t((b(0) & 0x07) << 18 | (b(1) & 0x3F) << 12 | (b(2) & 0x3F) << 6 | (b(3) & 0x3F));
+}
+
+bool is_unicode_space(char32_t c) {
+    return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) ||
+           c == 0x202F || c == 0x205F || c == 0x3000;
+}
+}  // namespace
+
 bool has_control_chars(std::string_view utf8, bool prose) {
-    for (size_t i = 0; i < utf8.size(); ++i) {
-        const auto c = static_cast<unsigned char>(utf8[i]);
+    for (size_t i = 0, n = 0; i < utf8.size(); i += n) {
+        const char32_t c = code_point_at(utf8, i, n);
         if (c < 0x20 && !(prose && (c == '\n' || c == '\t'))) return true;
-        if (c == 0x7F) return true;
-        // U+0080–U+009F: C2 80 … C2 9F.
-        if (c == 0xC2 && i + 1 < utf8.size() && static_cast<unsigned char>(utf8[i + 1]) <= 0x9F) return true;
+        if ((c >= 0x7F && c <= 0x9F) || c == 0xAD || c == 0x061C || c == 0x200B || c == 0x200E || c == 0x200F ||
+            (c >= 0x2028 && c <= 0x202E) || (c >= 0x2060 && c <= 0x2064) || (c >= 0x2066 && c <= 0x2069) || c == 0xFEFF)
+            return true;
     }
     return false;
+}
+
+std::string_view trim_unicode(std::string_view utf8) {
+    size_t n = 0;
+    while (!utf8.empty() && is_unicode_space(code_point_at(utf8, 0, n))) utf8.remove_prefix(n);
+    while (!utf8.empty()) {
+        size_t start = utf8.size() - 1;
+        while (start > 0 && (static_cast<unsigned char>(utf8[start]) & 0xC0) == 0x80) --start;
+        if (!is_unicode_space(code_point_at(utf8, start, n))) break;
+        utf8.remove_suffix(utf8.size() - start);
+    }
+    return utf8;
 }
 
 }  // namespace pnptv

@@ -16,9 +16,15 @@ std::vector<std::string_view> split(std::string_view s, char sep);
 bool is_valid_utf8(std::string_view s);
 // The number of code points of valid UTF-8 text (what a person counts as characters).
 size_t code_points(std::string_view utf8);
-// Whether valid UTF-8 text holds a control character (U+0000–U+001F, U+007F–U+009F); with
-// `prose`, line feeds and tabs are allowed.
+// Whether valid UTF-8 text holds a character that is not for people to type: controls
+// (U+0000–U+001F, U+007F–U+009F; with `prose`, line feeds and tabs are allowed), bidi
+// embeddings, overrides, isolates and marks (right-to-left spoofing), invisible format characters
+// (zero-width space, word joiner, BOM, soft hyphen) and line/paragraph separators. Zero-width
+// (non-)joiners stay: emoji and several scripts need them.
 bool has_control_chars(std::string_view utf8, bool prose);
+// Valid UTF-8 text without Unicode white space (ASCII, no-break, ideographic, the U+2000 spaces …)
+// at either end.
+std::string_view trim_unicode(std::string_view utf8);
 
 // Every character of s is one of `allowed` (plus ASCII letters/digits when alnum is true).
 bool only_chars(std::string_view s, std::string_view allowed, bool alnum = false);

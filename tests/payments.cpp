@@ -989,7 +989,14 @@ BOOST_AUTO_TEST_CASE(a_late_approval_for_a_deleted_account_tells_nobody_on_teleg
     Record rec = pending_record(b);
     // The account was deleted (as profile's DELETE leaves it) before ePayco's answer came.
     db().exec("UPDATE users SET telegram_id = NULL, email = NULL, deleted_at = now(), banned_at = now() WHERE id = $1", {b.id});
-    settle(confirmation(rec, 1, new_ref()));
+    long long admin = admin_user();
+    const std::string ref = new_ref();
+    settle(confirmation(rec, 1, ref));
     BOOST_TEST(record_state(rec.id) == "approved");  // the money is accounted for …
-    BOOST_TEST(outbox_rows(b.id, "telegram") == 0);   // … and no message goes to a chat that is gone
+    BOOST_TEST(outbox_rows(b.id, "telegram") == 0);   // … no message goes to a chat that is gone …
+    BOOST_TEST(active_subscriptions(b.id) == 0);      // … nothing is granted to nobody …
+    auto told = db().exec("SELECT payload->>'text' AS text FROM outbox WHERE user_id = $1 AND dedupe_key LIKE $2",
+                          {admin, "deleted-account:" + ref + "%"});
+    BOOST_TEST_REQUIRE(told.rows() == 1);            // … and the admins are told to refund it
+    BOOST_TEST(told.get(0, "text").find("refund") != std::string::npos);
 }

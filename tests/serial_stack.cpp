@@ -251,6 +251,8 @@ BOOST_AUTO_TEST_CASE(uploads_and_videos_are_served_by_nginx_itself) {
     auto listing = testing::http("GET", stack.url("/uploads/"));  // no listing
     BOOST_TEST(listing.status == 403);
     BOOST_TEST(testing::body_json({403, {}, {}, listing.body})["error"]["code"] == "forbidden");
+    BOOST_TEST_REQUIRE(stack.sh("mkdir -p \"$STACK_RUN_DIR/uploads/.staging/x\" && echo half >\"$STACK_RUN_DIR/uploads/.staging/x/512.webp\"").status == 0);
+    BOOST_TEST(testing::http("GET", stack.url("/uploads/.staging/x/512.webp")).status == 404);  // a conversion's leftovers
     auto big = testing::http("POST", stack.url("/api/webapp/profile/avatar"), form(std::string(6 * 1024 * 1024, 'x')), upload_headers, 20000);
     BOOST_TEST(big.status == 413);
     BOOST_TEST(testing::body_json({413, {}, {}, big.body})["error"]["code"] == "body_too_large");

@@ -64,9 +64,10 @@ Response patch_own(const Settings& s, const Request& request, const PathParams&)
     auto language = choice_field(body, "language", {"en", "es"});
     auto visibility = choice_field(body, "visibility", {"public", "members", "private"});
     // Absent fields keep their value; an empty bio clears it.
-    db().exec("UPDATE users SET display_name = COALESCE($2, display_name), bio = CASE WHEN $3 THEN NULLIF($4, '') ELSE bio END, "
-              "language = COALESCE($5, language), visibility = COALESCE($6, visibility) WHERE id = $1",
-              {me.user_id, name, bio.has_value(), bio.value_or(""), language, visibility});
+    auto r = db().exec("UPDATE users SET display_name = COALESCE($2, display_name), bio = CASE WHEN $3 THEN NULLIF($4, '') ELSE bio END, "
+                       "language = COALESCE($5, language), visibility = COALESCE($6, visibility) WHERE id = $1 AND deleted_at IS NULL",
+                       {me.user_id, name, bio.has_value(), bio.value_or(""), language, visibility});
+    if (r.affected() == 0) throw HttpError(401, "unauthenticated", "Log in to continue.");
     return Response::json(200, {{"profile", own_profile_json(me.user_id)}});
 }
 
@@ -74,7 +75,7 @@ Response patch_own(const Settings& s, const Request& request, const PathParams&)
 const MultipartPart& the_file(const std::vector<MultipartPart>& parts) {
     const MultipartPart* file = nullptr;
     for (const auto& p : parts) {
-        if (!p.filename) continue;
+        if (!p.filename || (p.filename->empty() && p.data.empty())) continue;  // a form's file input left empty
         if (file) throw HttpError(400, "one_file_only", "Send one file.", "file");
         file = &p;
     }
@@ -86,17 +87,20 @@ Response put_avatar(const Settings& s, const Request& request, const PathParams&
     Identity me = require_session(s.web, request);
     enforce_rate_limit("avatar", std::to_string(me.user_id), 20, 3600);
     auto parts = parse_multipart(request, {4, 1024, avatar_body_cap});
-    const std::string hash = store_image(s.images, ImageKind::avatar, the_file(parts).data);
+    auto staged = stage_image(s.images, ImageKind::avatar, the_file(parts).data);
+    const std::string hash = staged->hash();
     std::optional<std::string> old;
     try {
         db().transaction([&] {
-            auto r = db().exec("SELECT avatar FROM users WHERE id = $1 FOR UPDATE", {me.user_id});
+            // An account deleted since the session was checked takes no avatar.
+            auto r = db().exec("SELECT avatar FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE", {me.user_id});
             if (r.rows() == 0) throw HttpError(401, "unauthenticated", "Log in to continue.");
             old = r.get_opt(0, "avatar");
+            staged->place();
             db().exec("UPDATE users SET avatar = $2 WHERE id = $1", {me.user_id, hash});
         });
     } catch (...) {
-        release_image(s.images, hash);  // stored for a row that never committed
+        release_image(s.images, hash);  // placed for a row that never committed
         throw;
     }
     if (old && *old != hash) release_image(s.images, *old);
@@ -127,6 +131,7 @@ Response delete_own(const Settings& s, const Request& request, const PathParams&
         db().exec("DELETE FROM post_likes WHERE user_id = $1", {me.user_id});
         db().exec("DELETE FROM post_comments WHERE user_id = $1", {me.user_id});
         db().exec("DELETE FROM follows WHERE follower_id = $1 OR followed_id = $1", {me.user_id});
+        db().exec("DELETE FROM chat_messages WHERE user_id = $1", {me.user_id});
         db().exec("UPDATE live_streams SET status = 'ended', ended_at = now() WHERE host_id = $1 AND status = 'live'", {me.user_id});
         db().exec("UPDATE subscriptions SET status = 'cancelled' WHERE user_id = $1 AND status = 'active'", {me.user_id});
         // Told on Telegram while we still know where (the outbox row carries the chat id).
@@ -180,7 +185,7 @@ std::optional<Identity> viewer_of(const Settings& s, const Request& request) { r
 Response get_person(const Settings& s, const Request& request, const PathParams& params) {
     auto viewer = viewer_of(s, request);
     Person p = visible_person(viewer, params);
-    auto r = db().exec("SELECT " + std::string(person_columns) + R"sql(, u.bio, u.tier,
+    auto r = db().exec("SELECT " + std::string(person_columns) + R"sql(, u.bio,
               to_char(u.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at,
               (SELECT count(*) FROM follows f WHERE f.followed_id = u.id) AS followers,
               (SELECT count(*) FROM follows f WHERE f.follower_id = u.id) AS following,
@@ -189,7 +194,6 @@ Response get_person(const Settings& s, const Request& request, const PathParams&
                        {p.id, viewer ? viewer->user_id : 0});
     Json j = person_json(r, 0);
     j["bio"] = r.get_opt(0, "bio").value_or("");
-    j["prime"] = r.get(0, "tier") == "prime";
     j["created_at"] = r.get(0, "created_at");
     j["followers"] = r.get_int(0, "followers");
     j["following"] = r.get_int(0, "following");
@@ -226,11 +230,12 @@ Response people_page(const Settings& s, const Request& request, const PathParams
     const std::string other = followers ? "f.follower_id" : "f.followed_id", self = followers ? "f.followed_id" : "f.follower_id";
     auto r = db().exec("SELECT " + std::string(person_columns) + ", " + keyset_micros_sql("f.created_at") + " AS at_micros, " + other +
                            " AS key_id FROM follows f JOIN users u ON u.id = " + other + " WHERE " + self +
-                           " = $1 AND u.deleted_at IS NULL AND u.banned_at IS NULL"
+                           " = $1 AND u.deleted_at IS NULL AND u.banned_at IS NULL AND (u.visibility <> 'private' OR u.id = $5 OR $6)"
                            " AND ($2::bigint IS NULL OR (f.created_at, " + other +
                            ") < (timestamptz 'epoch' + $2::bigint * interval '1 microsecond', $3::bigint))"
                            " ORDER BY f.created_at DESC, " + other + " DESC LIMIT $4",
-                       {p.id, cursor ? PgParam(cursor->micros) : PgParam(std::nullopt), cursor ? cursor->id : 0LL, limit + 1});
+                       {p.id, cursor ? PgParam(cursor->micros) : PgParam(std::nullopt), cursor ? cursor->id : 0LL, limit + 1,
+                        viewer->user_id, viewer->role == "admin"});
     Json items = Json::array();
     std::optional<Cursor> next;
     for (int i = 0; i < r.rows() && i < limit; ++i) items.push_back(person_json(r, i));
@@ -245,7 +250,7 @@ const RoutePolicy api = body(0).limit("pnptv_api:50");
 // Literal paths before :id ones: the first route that matches wins.
 const Router<Settings> routes({
     {"GET", std::string(profile_path), get_own, api},
-    {"PATCH", std::string(profile_path), patch_own, api.body(4096)},
+    {"PATCH", std::string(profile_path), patch_own, api.body(16 * 1024)},  // a bio of emoji as \u escapes is ~6 KiB
     {"DELETE", std::string(profile_path), delete_own, api},
     {"POST", std::string(avatar_path), put_avatar, api.body(avatar_body_cap)},
     {"DELETE", std::string(avatar_path), delete_avatar, api},

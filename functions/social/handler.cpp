@@ -100,6 +100,7 @@ NewPost read_new_post(const Request& request) {
     if (request.media_type() == "multipart/form-data") {
         bool has_body = false;
         for (auto& part : parse_multipart(request, {4, 1024, post_body_cap})) {
+            if (part.filename && part.filename->empty() && part.data.empty()) continue;  // the picture input left empty
             if (part.filename) {
                 if (p.image_bytes) throw HttpError(400, "one_file_only", "Send one picture.", "image");
                 p.image_bytes = std::move(part.data);
@@ -128,16 +129,21 @@ Response create_post(const Settings& s, const Request& request, const PathParams
     Identity me = require_session(s.web, request);
     NewPost post = read_new_post(request);  // bad input costs no quota
     enforce_rate_limit("post", std::to_string(me.user_id), s.posts_per_hour, 3600);
+    std::unique_ptr<StagedImage> staged;
+    if (post.image_bytes) staged = stage_image(s.images, ImageKind::post, *post.image_bytes);
     std::optional<std::string> image;
-    if (post.image_bytes) image = store_image(s.images, ImageKind::post, *post.image_bytes);
+    if (staged) image = staged->hash();
     long long id = 0;
     try {
-        // A ban that landed since the session was checked still stops the post.
-        auto r = db().exec("INSERT INTO social_posts (user_id, body, image, visibility) SELECT id, $2, $3, $4 FROM users "
-                           "WHERE id = $1 AND banned_at IS NULL AND deleted_at IS NULL RETURNING id",
-                           {me.user_id, post.body, image, post.visibility});
-        if (r.rows() == 0) throw HttpError(403, "banned", "This account can't post.");
-        id = r.get_int(0, "id");
+        db().transaction([&] {
+            if (staged) staged->place();
+            // A ban that landed since the session was checked still stops the post.
+            auto r = db().exec("INSERT INTO social_posts (user_id, body, image, visibility) SELECT id, $2, $3, $4 FROM users "
+                               "WHERE id = $1 AND banned_at IS NULL AND deleted_at IS NULL RETURNING id",
+                               {me.user_id, post.body, image, post.visibility});
+            if (r.rows() == 0) throw HttpError(403, "banned", "This account can't post.");
+            id = r.get_int(0, "id");
+        });
     } catch (...) {
         if (image) release_image(s.images, *image);
         throw;
@@ -154,6 +160,7 @@ Response get_post(const Settings& s, const Request& request, const PathParams& p
 Response delete_post(const Settings& s, const Request& request, const PathParams& params) {
     Identity me = require_session(s.web, request);
     const long long id = id_param(params, "post");
+    visible_post(me, id);  // one the caller can't see is a 404 here too, never a 403 that says it exists
     std::optional<std::string> image;
     db().transaction([&] {
         auto r = db().exec("SELECT user_id, image FROM social_posts WHERE id = $1 AND deleted_at IS NULL FOR UPDATE", {id});
@@ -188,7 +195,9 @@ const std::string comments_sql = "SELECT c.id, c.body, " + keyset_micros_sql("c.
                                  " AS at_micros, to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS created_at, " +
                                  std::string(person_columns) +
                                  " FROM post_comments c JOIN users u ON u.id = c.user_id"
-                                 " WHERE c.deleted_at IS NULL AND u.deleted_at IS NULL AND u.banned_at IS NULL";
+                                 " WHERE c.deleted_at IS NULL AND u.deleted_at IS NULL AND u.banned_at IS NULL"
+                                 // A private profile's comments, like its posts, are its owner's (and admins') only.
+                                 " AND (u.visibility <> 'private' OR u.id = $1 OR $2)";
 
 Json comment_json(const PgResult& r, int i) {
     return {{"id", r.get_int(i, "id")}, {"author", person_json(r, i)}, {"body", r.get(i, "body")}, {"created_at", r.get(i, "created_at")}};
@@ -207,7 +216,7 @@ Response create_comment(const Settings& s, const Request& request, const PathPar
                        "WHERE id = $1 AND banned_at IS NULL AND deleted_at IS NULL RETURNING id",
                        {me.user_id, post, *text});
     if (r.rows() == 0) throw HttpError(403, "banned", "This account can't comment.");
-    auto c = db().exec(comments_sql + " AND c.id = $1", {r.get_int(0, "id")});
+    auto c = db().exec(comments_sql + " AND c.id = $3", {me.user_id, me.role == "admin", r.get_int(0, "id")});
     return Response::json(201, {{"comment", comment_json(c, 0)}});
 }
 
@@ -218,9 +227,10 @@ Response list_comments(const Settings& s, const Request& request, const PathPara
     auto cursor = cursor_param(request);
     visible_post(me, post);
     auto r = db().exec(comments_sql +
-                           " AND c.post_id = $1 AND ($2::bigint IS NULL OR (c.created_at, c.id) < "
-                           "(timestamptz 'epoch' + $2::bigint * interval '1 microsecond', $3)) ORDER BY c.created_at DESC, c.id DESC LIMIT $4",
-                       {post, cursor ? PgParam(cursor->micros) : PgParam(std::nullopt), cursor ? cursor->id : 0LL, limit + 1});
+                           " AND c.post_id = $3 AND ($4::bigint IS NULL OR (c.created_at, c.id) < "
+                           "(timestamptz 'epoch' + $4::bigint * interval '1 microsecond', $5)) ORDER BY c.created_at DESC, c.id DESC LIMIT $6",
+                       {me.user_id, me.role == "admin", post, cursor ? PgParam(cursor->micros) : PgParam(std::nullopt),
+                        cursor ? cursor->id : 0LL, limit + 1});
     Json items = Json::array();
     for (int i = 0; i < r.rows() && i < limit; ++i) items.push_back(comment_json(r, i));
     std::optional<Cursor> next;
@@ -231,6 +241,15 @@ Response list_comments(const Settings& s, const Request& request, const PathPara
 Response delete_comment(const Settings& s, const Request& request, const PathParams& params) {
     Identity me = require_session(s.web, request);
     const long long id = id_param(params, "comment");
+    // One the caller can't see is a 404, never a 403 that says it exists.
+    auto seen = db().exec(comments_sql + " AND c.id = $3", {me.user_id, me.role == "admin", id});
+    if (seen.rows() == 0) throw HttpError(404, "not_found", "No such comment.");
+    auto on = db().exec("SELECT post_id FROM post_comments WHERE id = $1", {id});
+    try {
+        visible_post(me, on.get_int(0, "post_id"));
+    } catch (const HttpError&) {
+        throw HttpError(404, "not_found", "No such comment.");
+    }
     db().transaction([&] {
         auto r = db().exec("SELECT user_id FROM post_comments WHERE id = $1 AND deleted_at IS NULL FOR UPDATE", {id});
         if (r.rows() == 0) throw HttpError(404, "not_found", "No such comment.");

@@ -204,18 +204,20 @@ Response set_poster(const Settings& s, const Request& request, const PathParams&
     const MultipartPart* file = nullptr;
     auto parts = parse_multipart(request, {4, 1024, poster_body_cap});
     for (const auto& p : parts)
-        if (p.filename) {
+        if (p.filename && !(p.filename->empty() && p.data.empty())) {
             if (file) throw HttpError(400, "one_file_only", "Send one file.", "file");
             file = &p;
         }
     if (!file) throw HttpError(400, "missing_file", "Send the poster as a file part.", "file");
-    const std::string hash = store_image(s.images, ImageKind::poster, file->data);
+    auto staged = stage_image(s.images, ImageKind::poster, file->data);
+    const std::string hash = staged->hash();
     std::optional<std::string> old;
     try {
         db().transaction([&] {
             auto r = db().exec("SELECT poster FROM videos WHERE id = $1 FOR UPDATE", {id});
             if (r.rows() == 0) throw HttpError(404, "not_found", "No such video.");
             old = r.get_opt(0, "poster");
+            staged->place();
             db().exec("UPDATE videos SET poster = $2 WHERE id = $1", {id, hash});
             audit(me.user_id, "video.poster", "video", std::to_string(id), {{"poster", hash}});
         });
