@@ -27,8 +27,15 @@ std::optional<Cursor> cursor_param(const Request& request) {
     return Cursor{*micros, *id};
 }
 
-Json page_json(Json items, const std::optional<Cursor>& next) {
-    return {{"items", std::move(items)}, {"next_cursor", next ? Json(encode_cursor(*next)) : Json(nullptr)}};
+std::string keyset_after_sql(std::string_view time_column, std::string_view id_column, int param) {
+    const std::string t = "$" + std::to_string(param) + "::bigint", id = "$" + std::to_string(param + 1) + "::bigint";
+    return "(" + t + " IS NULL OR (" + std::string(time_column) + ", " + std::string(id_column) + ") < (timestamptz 'epoch' + " + t +
+           " * interval '1 microsecond', " + id + "))";
+}
+
+std::pair<PgParam, PgParam> cursor_params(const std::optional<Cursor>& cursor) {
+    if (!cursor) return {PgParam(std::nullopt), PgParam(0LL)};
+    return {PgParam(cursor->micros), PgParam(cursor->id)};
 }
 
 }  // namespace pnptv

@@ -4,8 +4,8 @@
 //
 // In SQL the position is compared as
 //   (t.created_at, t.id) < (timestamptz 'epoch' + $n::bigint * interval '1 microsecond', $m)
-// with the time as whole microseconds since the epoch (keyset_micros_sql reads it back), so no
-// rounding ever skips or repeats a row.
+// (keyset_after_sql) with the time as whole microseconds since the epoch (keyset_micros_sql reads
+// it back), so no rounding ever skips or repeats a row, and rows of one instant go by id.
 #pragma once
 
 #include <optional>
@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "http.hpp"
+#include "pg.hpp"
 
 namespace pnptv {
 
@@ -27,8 +28,23 @@ std::string encode_cursor(const Cursor& c);
 // The request's `cursor` query parameter: nullopt when absent, 400 when malformed.
 std::optional<Cursor> cursor_param(const Request& request);
 
-// A page: {"items":[…],"next_cursor":…}; `next` is the last item's position when more rows follow
-// (fetch LIMIT page size + 1 to know), null at the end of the list.
-Json page_json(Json items, const std::optional<Cursor>& next);
+// "rows strictly after the cursor, newest first" over (time_column, id_column), the cursor's time
+// and id being parameters $param and $param+1 (cursor_params); no cursor (NULL): every row.
+std::string keyset_after_sql(std::string_view time_column, std::string_view id_column, int param);
+// The two parameters keyset_after_sql expects.
+std::pair<PgParam, PgParam> cursor_params(const std::optional<Cursor>& cursor);
+
+// A page {"items":[…],"next_cursor":…} of rows fetched with LIMIT limit + 1 (the extra one only
+// says more follow) that select keyset_micros_sql(…) AS at_micros and their key as `key_column`:
+// each of the first `limit` rows through item(r, row); the next cursor is the last of them, or
+// null at the end of the list.
+template <class Item>
+Json keyset_page(const PgResult& r, int limit, std::string_view key_column, Item item) {
+    Json items = Json::array();
+    for (int i = 0; i < r.rows() && i < limit; ++i) items.push_back(item(r, i));
+    Json next = nullptr;
+    if (r.rows() > limit) next = encode_cursor({r.get_int(limit - 1, "at_micros"), r.get_int(limit - 1, key_column)});
+    return {{"items", std::move(items)}, {"next_cursor", std::move(next)}};
+}
 
 }  // namespace pnptv

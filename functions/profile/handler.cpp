@@ -228,19 +228,13 @@ Response people_page(const Settings& s, const Request& request, const PathParams
     const int limit = page_limit(request, page_size, max_page_size);
     auto cursor = cursor_param(request);
     const std::string other = followers ? "f.follower_id" : "f.followed_id", self = followers ? "f.followed_id" : "f.follower_id";
+    auto [at, key] = cursor_params(cursor);
     auto r = db().exec("SELECT " + std::string(person_columns) + ", " + keyset_micros_sql("f.created_at") + " AS at_micros, " + other +
                            " AS key_id FROM follows f JOIN users u ON u.id = " + other + " WHERE " + self +
                            " = $1 AND u.deleted_at IS NULL AND u.banned_at IS NULL AND (u.visibility <> 'private' OR u.id = $5 OR $6)"
-                           " AND ($2::bigint IS NULL OR (f.created_at, " + other +
-                           ") < (timestamptz 'epoch' + $2::bigint * interval '1 microsecond', $3::bigint))"
-                           " ORDER BY f.created_at DESC, " + other + " DESC LIMIT $4",
-                       {p.id, cursor ? PgParam(cursor->micros) : PgParam(std::nullopt), cursor ? cursor->id : 0LL, limit + 1,
-                        viewer->user_id, viewer->role == "admin"});
-    Json items = Json::array();
-    std::optional<Cursor> next;
-    for (int i = 0; i < r.rows() && i < limit; ++i) items.push_back(person_json(r, i));
-    if (r.rows() > limit) next = Cursor{r.get_int(limit - 1, "at_micros"), r.get_int(limit - 1, "key_id")};
-    return Response::json(200, page_json(std::move(items), next));
+                           " AND " + keyset_after_sql("f.created_at", other, 2) + " ORDER BY f.created_at DESC, " + other + " DESC LIMIT $4",
+                       {p.id, at, key, limit + 1, viewer->user_id, viewer->role == "admin"});
+    return Response::json(200, keyset_page(r, limit, "key_id", person_json));
 }
 
 Response followers(const Settings& s, const Request& request, const PathParams& params) { return people_page(s, request, params, true); }

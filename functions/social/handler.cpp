@@ -75,16 +75,10 @@ Response feed(const Settings& s, const Request& request, const PathParams&) {
     Identity me = require_session(s.web, request);
     const int limit = page_limit(request, page_size, max_page_size);
     auto cursor = cursor_param(request);
-    auto r = db().exec(posts_sql +
-                           " AND ($3::bigint IS NULL OR (p.created_at, p.id) < (timestamptz 'epoch' + $3::bigint * interval '1 microsecond', $4))"
-                           " ORDER BY p.created_at DESC, p.id DESC LIMIT $5",
-                       {me.user_id, sees_prime(me), cursor ? PgParam(cursor->micros) : PgParam(std::nullopt),
-                        cursor ? cursor->id : 0LL, limit + 1});
-    Json items = Json::array();
-    for (int i = 0; i < r.rows() && i < limit; ++i) items.push_back(post_json(r, i));
-    std::optional<Cursor> next;
-    if (r.rows() > limit) next = Cursor{r.get_int(limit - 1, "at_micros"), r.get_int(limit - 1, "id")};
-    Response resp = Response::json(200, page_json(std::move(items), next));
+    auto [at, key] = cursor_params(cursor);
+    auto r = db().exec(posts_sql + " AND " + keyset_after_sql("p.created_at", "p.id", 3) + " ORDER BY p.created_at DESC, p.id DESC LIMIT $5",
+                       {me.user_id, sees_prime(me), at, key, limit + 1});
+    Response resp = Response::json(200, keyset_page(r, limit, "id", post_json));
     resp.headers.emplace_back("Cache-Control", "private, no-store");
     return resp;
 }
@@ -226,16 +220,11 @@ Response list_comments(const Settings& s, const Request& request, const PathPara
     const int limit = page_limit(request, page_size, max_page_size);
     auto cursor = cursor_param(request);
     visible_post(me, post);
-    auto r = db().exec(comments_sql +
-                           " AND c.post_id = $3 AND ($4::bigint IS NULL OR (c.created_at, c.id) < "
-                           "(timestamptz 'epoch' + $4::bigint * interval '1 microsecond', $5)) ORDER BY c.created_at DESC, c.id DESC LIMIT $6",
-                       {me.user_id, me.role == "admin", post, cursor ? PgParam(cursor->micros) : PgParam(std::nullopt),
-                        cursor ? cursor->id : 0LL, limit + 1});
-    Json items = Json::array();
-    for (int i = 0; i < r.rows() && i < limit; ++i) items.push_back(comment_json(r, i));
-    std::optional<Cursor> next;
-    if (r.rows() > limit) next = Cursor{r.get_int(limit - 1, "at_micros"), r.get_int(limit - 1, "id")};
-    return Response::json(200, page_json(std::move(items), next));
+    auto [at, key] = cursor_params(cursor);
+    auto r = db().exec(comments_sql + " AND c.post_id = $3 AND " + keyset_after_sql("c.created_at", "c.id", 4) +
+                           " ORDER BY c.created_at DESC, c.id DESC LIMIT $6",
+                       {me.user_id, me.role == "admin", post, at, key, limit + 1});
+    return Response::json(200, keyset_page(r, limit, "id", comment_json));
 }
 
 Response delete_comment(const Settings& s, const Request& request, const PathParams& params) {

@@ -64,16 +64,12 @@ Response list(const Settings& s, const Request& request, const PathParams&) {
     auto category = find_value(request.query, "category");
     if (category && (category->empty() || category->size() > 32 || !only_chars(*category, "-", true) || *category != to_lower(*category)))
         throw HttpError(400, "invalid_category", "category is lower-case letters, digits and -.", "category");
-    auto r = db().exec("SELECT " + video_columns +
-                           " FROM videos v WHERE " + std::string(video_published_sql) + " AND ($1::text IS NULL OR v.category = $1)"
-                           " AND ($2::bigint IS NULL OR (v.published_at, v.id) < (timestamptz 'epoch' + $2::bigint * interval '1 microsecond', $3))"
+    auto [at, key] = cursor_params(cursor);
+    auto r = db().exec("SELECT " + video_columns + " FROM videos v WHERE " + std::string(video_published_sql) +
+                           " AND ($1::text IS NULL OR v.category = $1) AND " + keyset_after_sql("v.published_at", "v.id", 2) +
                            " ORDER BY v.published_at DESC, v.id DESC LIMIT $4",
-                       {category, cursor ? PgParam(cursor->micros) : PgParam(std::nullopt), cursor ? cursor->id : 0LL, limit + 1});
-    Json items = Json::array();
-    for (int i = 0; i < r.rows() && i < limit; ++i) items.push_back(video_json(r, i, me));
-    std::optional<Cursor> next;
-    if (r.rows() > limit) next = Cursor{r.get_int(limit - 1, "at_micros"), r.get_int(limit - 1, "id")};
-    return Response::json(200, page_json(std::move(items), next));
+                       {category, at, key, limit + 1});
+    return Response::json(200, keyset_page(r, limit, "id", [&](const PgResult& rows, int i) { return video_json(rows, i, me); }));
 }
 
 Response get_one(const Settings& s, const Request& request, const PathParams& params) {
