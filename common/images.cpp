@@ -39,7 +39,6 @@ std::vector<Rendition> renditions(ImageKind kind) {
     return {};
 }
 
-constexpr const char* every_rendition[] = {"512", "128", "1280", "480", "400"};
 
 // A file that is an image and something a browser or interpreter would run (a polyglot: markup
 // or script in front of the picture data or after it), refused even though only our re-encoded
@@ -280,7 +279,8 @@ void release_image(const ImageSettings& s, const std::string& hash) {
                                {hash});
             if (r.get_bool(0, "used")) return;
             std::error_code ec;
-            for (const char* name : every_rendition) fs::remove(hex_dir(s, hash) + "/" + hash + "-" + name + ".webp", ec);
+            for (auto kind : {ImageKind::avatar, ImageKind::post, ImageKind::poster})  // whichever it was made as
+                for (const auto& r : renditions(kind)) fs::remove(hex_dir(s, hash) + "/" + hash + "-" + r.name + ".webp", ec);
         });
     } catch (const std::exception& e) {
         // A file left behind costs disk, never correctness; it is logged to be swept.
