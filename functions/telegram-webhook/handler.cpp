@@ -11,6 +11,7 @@
 #include "pages.hpp"
 #include "payment_link.hpp"
 #include "pg.hpp"
+#include "radio.hpp"
 #include "redis.hpp"
 #include "telegram_update.hpp"
 #include "text.hpp"
@@ -193,18 +194,11 @@ void videorama(Outcome& out, const User& u, long long chat_id) {
 void radio(Outcome& out, const User& u, long long chat_id) {
     std::string nothing = say(u.language, "radio_nothing", {{"link", out.settings.link.public_base_url + std::string(pages::hub)}});
     try {
-        auto cached = redis().command({"GET", "radio:now-playing"});
-        Json now = cached.is_string() ? Json::parse(cached.str(), nullptr, false) : Json();
-        const Json& entry = now.is_object() && now.contains("entries") && now["entries"].is_array() &&
-                                    !now["entries"].empty()
-                                ? now["entries"][0]
-                                : now;
-        auto text_of = [&](const char* k) {
-            return entry.is_object() && entry.contains(k) && entry[k].is_string() ? entry[k].get<std::string>() : std::string();
-        };
-        std::string title = text_of("title");
-        if (title.empty()) return out.reply(u.id, send_message(chat_id, nothing));
-        out.reply(u.id, send_message(chat_id, say(u.language, "radio_now", {{"title", title}, {"artist", text_of("artist")}})));
+        // The radio function's cache (common/radio.hpp): the bot never calls Navidrome itself.
+        auto now = cached_now_playing();
+        if (!now || now->entries.empty()) return out.reply(u.id, send_message(chat_id, nothing));
+        const RadioEntry& e = now->entries.front();
+        out.reply(u.id, send_message(chat_id, say(u.language, "radio_now", {{"title", e.title}, {"artist", e.artist}})));
     } catch (const RedisUnavailable&) {
         out.reply(u.id, send_message(chat_id, nothing));  // a radio line is not worth failing the update
     }

@@ -14,12 +14,18 @@ ePayco: GET /validation/v1/reference/<ref> answers from POST /__validation {"<re
 "epayco_mode": "down" in /__mode makes every ePayco route answer 503; "validation_delay_ms" delays
 every validation answer (ePayco's round trip from production is hundreds of milliseconds).
   GET /__validation_calls?ref=<ref> → {"count": N}: how many times ePayco was asked about it.
+Navidrome: GET /rest/getNowPlaying.view (user "radio", password "sesame", Subsonic salted
+token) answers per "navidrome" in /__mode: "one" (an entry), "none" (nothing playing), "down"
+(503); wrong credentials → Subsonic error 40. "navidrome_delay_ms" delays each answer.
+  GET /__navidrome_calls → {"count": N}
 Standard library only.
 """
 import json, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-state = {"mode": "ok", "retry_after": 1, "delay_ms": 0, "epayco_mode": "ok", "validation_delay_ms": 0}
+state = {"mode": "ok", "retry_after": 1, "delay_ms": 0, "epayco_mode": "ok", "validation_delay_ms": 0,
+         "navidrome": "one", "navidrome_delay_ms": 0}
+navidrome_calls = [0]
 validation = {}
 validation_calls = {}
 calls = []
@@ -41,7 +47,33 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def navidrome(self):
+        import hashlib, urllib.parse
+        q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
+        with lock:
+            navidrome_calls[0] += 1
+            mode, delay = state["navidrome"], state["navidrome_delay_ms"]
+        if delay:
+            time.sleep(delay / 1000)
+        if mode == "down":
+            return self.answer(503, {"error": "down"})
+        ok = {"status": "ok", "version": "1.16.1"}
+        expected = hashlib.md5(("sesame" + q.get("s", "")).encode()).hexdigest()
+        if q.get("u") != "radio" or len(q.get("s", "")) < 6 or q.get("t") != expected:
+            return self.answer(200, {"subsonic-response": {"status": "failed", "version": "1.16.1",
+                                                           "error": {"code": 40, "message": "Wrong username or password"}}})
+        if mode == "none":
+            return self.answer(200, {"subsonic-response": dict(ok, nowPlaying={})})
+        entry = {"id": "t1", "title": "Noche Larga", "artist": "Los Fakes", "album": "Pruebas", "duration": 215,
+                 "coverArt": "al-1", "minutesAgo": 0}
+        return self.answer(200, {"subsonic-response": dict(ok, nowPlaying={"entry": [entry]})})
+
     def do_GET(self):
+        if self.path.startswith("/rest/getNowPlaying.view"):
+            return self.navidrome()
+        if self.path == "/__navidrome_calls":
+            with lock:
+                return self.answer(200, {"count": navidrome_calls[0]})
         if self.path == "/__calls":
             with lock:
                 return self.answer(200, calls)
