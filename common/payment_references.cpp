@@ -72,4 +72,18 @@ std::optional<double> seconds_until_next_due() {
     return std::stod(r.get(0, 0));
 }
 
+int close_abandoned_records(int after_hours) {
+    return db().exec(R"sql(
+UPDATE payment_records p SET state = 'abandoned'
+  FROM (SELECT p2.id FROM payment_records p2
+         WHERE p2.state = 'pending' AND p2.provider_ref IS NULL AND p2.created_at < now() - make_interval(hours => $1)
+           AND NOT EXISTS (SELECT 1 FROM payment_references r
+                            WHERE r.payment_record_id = p2.id OR r.candidate_record_id = p2.id
+                               OR r.claim_payload->>'x_extra3' = p2.id::text
+                               OR position(p2.invoice IN COALESCE(r.claim_payload->>'x_id_invoice', '')) > 0)
+         ORDER BY p2.id LIMIT 1000 FOR UPDATE SKIP LOCKED) old
+ WHERE p.id = old.id
+)sql", {after_hours}).affected();
+}
+
 }  // namespace pnptv

@@ -49,6 +49,11 @@ int verify_due_references(const VerifierSettings& settings, const std::function<
 // signed claims ePayco did not know (for a day), not asked about for `after_minutes`, become
 // due. Returns how many.
 int schedule_rechecks(int after_minutes);
+// Pending records older than `after_hours` that ePayco never said anything about — no bound or
+// candidate reference, no signed claim naming them (the buyer left the checkout) — become
+// `abandoned`, so they neither pile up nor hold a checkout open. A record a claim names, however
+// long ePayco takes, is never closed. Returns how many (at most 1,000 a run).
+int close_abandoned_records(int after_hours);
 // Seconds until the next reference is due (nullopt: none is waiting).
 std::optional<double> seconds_until_next_due();
 

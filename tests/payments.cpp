@@ -1000,3 +1000,20 @@ BOOST_AUTO_TEST_CASE(a_late_approval_for_a_deleted_account_tells_nobody_on_teleg
     BOOST_TEST_REQUIRE(told.rows() == 1);            // … and the admins are told to refund it
     BOOST_TEST(told.get(0, "text").find("refund") != std::string::npos);
 }
+
+BOOST_AUTO_TEST_CASE(pending_records_nobody_paid_are_closed_as_abandoned_and_claimed_ones_never) {
+    Buyer b = buyer();
+    Record bare = pending_record(b), claimed = pending_record(b, "prime-lifetime-usd"), candidate = pending_record(b), young = pending_record(b);
+    db().exec("UPDATE payment_records SET created_at = now() - interval '2 days' WHERE id IN ($1, $2, $3)", {bare.id, claimed.id, candidate.id});
+    // A signed claim waiting for ePayco names one (its extra3), a return names another.
+    db().exec("INSERT INTO payment_references (provider_ref, source, claim_payload, due_at) VALUES ($1, 'webhook', $2::jsonb, now())",
+              {new_ref(), Json{{"x_extra3", std::to_string(claimed.id)}, {"x_id_invoice", "x"}}.dump()});
+    db().exec("INSERT INTO payment_references (provider_ref, source, candidate_record_id) VALUES ($1, 'return', $2)", {new_ref(), candidate.id});
+    BOOST_TEST(close_abandoned_records(24) >= 1);
+    BOOST_TEST(record_state(bare.id) == "abandoned");
+    BOOST_TEST(record_state(claimed.id) == "pending");
+    BOOST_TEST(record_state(candidate.id) == "pending");
+    BOOST_TEST(record_state(young.id) == "pending");
+    // Idempotent: a second run finds nothing more to close.
+    BOOST_TEST(close_abandoned_records(24) == 0);
+}

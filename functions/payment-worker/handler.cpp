@@ -17,6 +17,7 @@ using Clock = std::chrono::steady_clock;
 Settings Settings::read(SettingsReader& r) {
     Settings s{DatabaseSettings::read(r), RedisSettings::read(r), VerifierSettings::read(r)};
     s.reconcile_after_minutes = static_cast<int>(r.integer("EPAYCO_RECONCILE_AFTER_MINUTES", 15, 1, 1440));
+    s.abandon_after_hours = static_cast<int>(r.integer("PAYMENT_ABANDON_HOURS", 24, 1, 24 * 365));
     s.jobs_interval_seconds = read_jobs_interval_seconds(r);
     return s;
 }
@@ -25,6 +26,7 @@ void run_jobs(const Settings& s) {
     const int reconcile_after = s.reconcile_after_minutes;
     const std::pair<const char*, std::function<int()>> jobs[] = {
         {"schedule_rechecks", [&] { return schedule_rechecks(reconcile_after); }},
+        {"close_abandoned_records", [&] { return close_abandoned_records(s.abandon_after_hours); }},
         {"expire_subscriptions", expire_subscriptions},
         {"send_expiry_reminders", send_expiry_reminders}};
     for (const auto& [name, job] : jobs) {

@@ -16,6 +16,7 @@ struct Settings {
     pnptv::RedisSettings redis;
     pnptv::VerifierSettings verifier;
     int reconcile_after_minutes = 15;  // EPAYCO_RECONCILE_AFTER_MINUTES
+    int abandon_after_hours = 24;      // PAYMENT_ABANDON_HOURS: a pending record ePayco never heard of is closed after
     int jobs_interval_seconds = 60;    // JOBS_INTERVAL_SECONDS
     static Settings read(pnptv::SettingsReader& r);
 };
