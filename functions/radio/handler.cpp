@@ -32,7 +32,7 @@ Response now_playing(const Settings& s, const Request&, const PathParams&) {
         if (cached && now - cached->fetched_at < s.cache_seconds) return answer(s, cached, false);
         // One refresher at a time, across every worker and host; the lock outlives a slow answer.
         const std::string hold_ms = std::to_string(s.navidrome.timeout_ms + 1000);
-        if (!redis().command({"SET", refresh_lock, "1", "NX", "PX", hold_ms}).is_string()) return answer(s, cached, cached.has_value());
+        if (!redis().command({"SET", refresh_lock, "1", "NX", "PX", hold_ms}).is_string()) return answer(s, cached, true);  // someone else is refreshing
         auto fresh = fetch_now_playing(s.navidrome);
         if (!fresh) {
             // Navidrome failed: asked again only once the cache window has passed.
