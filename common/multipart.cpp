@@ -152,7 +152,19 @@ std::vector<MultipartPart> MultipartParser::finish() {
 std::vector<MultipartPart> parse_multipart(const Request& request, MultipartLimits limits) {
     MultipartParser parser(multipart_boundary(request.header("content-type").value_or("")), limits);
     parser.feed(request.body);
-    return parser.finish();
+    auto parts = parser.finish();
+    std::erase_if(parts, [](const MultipartPart& p) { return p.filename && p.filename->empty() && p.data.empty(); });
+    return parts;
+}
+
+MultipartPart* only_file(std::vector<MultipartPart>& parts, std::string_view field) {
+    MultipartPart* file = nullptr;
+    for (auto& p : parts) {
+        if (!p.filename) continue;
+        if (file) throw HttpError(400, "one_file_only", "Send one file.", std::string(field));
+        file = &p;
+    }
+    return file;
 }
 
 }  // namespace pnptv

@@ -54,7 +54,12 @@ private:
     std::vector<MultipartPart> parts_;
 };
 
-// The whole request: its Content-Type's boundary, then its body.
+// The whole request: its Content-Type's boundary, then its body. A file input left empty (what a
+// browser sends for it: no filename, no bytes) is no part.
 std::vector<MultipartPart> parse_multipart(const Request& request, MultipartLimits limits);
+
+// The form's one file part: nullptr when there is none, 400 `one_file_only` (naming `field`)
+// when there are more.
+MultipartPart* only_file(std::vector<MultipartPart>& parts, std::string_view field);
 
 }  // namespace pnptv

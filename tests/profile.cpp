@@ -38,7 +38,7 @@ Response call(const std::string& method, const std::string& uri, const testing::
               const std::string& type = "application/json") {
     Pairs headers;
     if (who) headers.emplace_back("cookie", who->cookie);
-    if (!body.empty() || method == "PATCH") headers.emplace_back("content-type", type);
+    if (!body.empty()) headers.emplace_back("content-type", type);
     return profile::handle(settings, make_request(method, uri, body, headers));
 }
 

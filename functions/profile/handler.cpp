@@ -71,23 +71,13 @@ Response patch_own(const Settings& s, const Request& request, const PathParams&)
     return Response::json(200, {{"profile", own_profile_json(me.user_id)}});
 }
 
-// The one file of a form: exactly one part with a filename.
-const MultipartPart& the_file(const std::vector<MultipartPart>& parts) {
-    const MultipartPart* file = nullptr;
-    for (const auto& p : parts) {
-        if (!p.filename || (p.filename->empty() && p.data.empty())) continue;  // a form's file input left empty
-        if (file) throw HttpError(400, "one_file_only", "Send one file.", "file");
-        file = &p;
-    }
-    if (!file) throw HttpError(400, "missing_file", "Send the image as a file part named file.", "file");
-    return *file;
-}
-
 Response put_avatar(const Settings& s, const Request& request, const PathParams&) {
     Identity me = require_session(s.web, request);
     enforce_rate_limit("avatar", std::to_string(me.user_id), 20, 3600);
     auto parts = parse_multipart(request, {4, 1024, avatar_body_cap});
-    auto staged = stage_image(s.images, ImageKind::avatar, the_file(parts).data);
+    const MultipartPart* file = only_file(parts, "file");
+    if (!file) throw HttpError(400, "missing_file", "Send the image as a file part named file.", "file");
+    auto staged = stage_image(s.images, ImageKind::avatar, file->data);
     const std::string hash = staged->hash();
     std::optional<std::string> old;
     try {

@@ -93,12 +93,11 @@ NewPost read_new_post(const Request& request) {
     NewPost p;
     if (request.media_type() == "multipart/form-data") {
         bool has_body = false;
-        for (auto& part : parse_multipart(request, {4, 1024, post_body_cap})) {
-            if (part.filename && part.filename->empty() && part.data.empty()) continue;  // the picture input left empty
-            if (part.filename) {
-                if (p.image_bytes) throw HttpError(400, "one_file_only", "Send one picture.", "image");
-                p.image_bytes = std::move(part.data);
-            } else if (part.name == "body") {
+        auto parts = parse_multipart(request, {4, 1024, post_body_cap});
+        if (MultipartPart* picture = only_file(parts, "image")) p.image_bytes = std::move(picture->data);
+        for (const auto& part : parts) {
+            if (part.filename) continue;  // the picture, above
+            if (part.name == "body") {
                 p.body = checked_text(part.data, "body", post_text);
                 has_body = true;
             } else if (part.name == "visibility") {

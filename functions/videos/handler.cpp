@@ -197,13 +197,8 @@ Response set_poster(const Settings& s, const Request& request, const PathParams&
     Identity me = require_admin(s.web, request);
     const long long id = video_id(params);
     load_video(me, id);
-    const MultipartPart* file = nullptr;
     auto parts = parse_multipart(request, {4, 1024, poster_body_cap});
-    for (const auto& p : parts)
-        if (p.filename && !(p.filename->empty() && p.data.empty())) {
-            if (file) throw HttpError(400, "one_file_only", "Send one file.", "file");
-            file = &p;
-        }
+    const MultipartPart* file = only_file(parts, "file");
     if (!file) throw HttpError(400, "missing_file", "Send the poster as a file part.", "file");
     auto staged = stage_image(s.images, ImageKind::poster, file->data);
     const std::string hash = staged->hash();
