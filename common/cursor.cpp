@@ -13,10 +13,10 @@ std::string encode_cursor(const Cursor& c) {
     return base64_encode(std::to_string(c.micros) + "." + std::to_string(c.id), Base64::url, false);
 }
 
-std::optional<Cursor> cursor_param(const Request& request) {
-    auto raw = find_value(request.query, "cursor");
+std::optional<Cursor> cursor_param(const Request& request, std::string_view name) {
+    auto raw = find_value(request.query, name);
     if (!raw) return std::nullopt;
-    const HttpError bad(400, "invalid_cursor", "The cursor is not one this list gave out.", "cursor");
+    const HttpError bad(400, "invalid_cursor", "The cursor is not one this list gave out.", std::string(name));
     if (raw->size() > 64) throw bad;
     auto text = base64_decode(*raw);
     if (!text) throw bad;

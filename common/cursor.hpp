@@ -25,8 +25,9 @@ struct Cursor {
 // The select-list expression for a row's cursor time: `keyset_micros_sql("p.created_at")`.
 std::string keyset_micros_sql(std::string_view column);
 std::string encode_cursor(const Cursor& c);
-// The request's `cursor` query parameter: nullopt when absent, 400 when malformed.
-std::optional<Cursor> cursor_param(const Request& request);
+// The request's `cursor` query parameter (or another name: chat history's `before`): nullopt
+// when absent, 400 when malformed.
+std::optional<Cursor> cursor_param(const Request& request, std::string_view name = "cursor");
 
 // "rows strictly after the cursor, newest first" over (time_column, id_column), the cursor's time
 // and id being parameters $param and $param+1 (cursor_params); no cursor (NULL): every row.

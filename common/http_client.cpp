@@ -45,13 +45,14 @@ curl_slist* header_list(const std::vector<std::string>& headers) {
 }  // namespace
 
 HttpClientResponse http_call(std::string_view method, const std::string& url, const std::string& body,
-                             const std::vector<std::string>& headers, long timeout_ms) {
+                             const std::vector<std::string>& headers, long timeout_ms, const std::string& unix_socket) {
     HttpClientResponse out;
     CURL* c = shared_handle();
     curl_easy_reset(c);
     curl_slist* list = header_list(headers);
     std::string m(method);
     configure(c, url, list, timeout_ms, &out.body);
+    if (!unix_socket.empty()) curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, unix_socket.c_str());
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, m.c_str());
     if (m != "GET") {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());

@@ -20,8 +20,9 @@ struct HttpClientResponse {
     std::string error;
 };
 
+// unix_socket: connect to that socket instead of the URL's host (nginx's nchan publisher).
 HttpClientResponse http_call(std::string_view method, const std::string& url, const std::string& body,
-                             const std::vector<std::string>& headers, long timeout_ms);
+                             const std::vector<std::string>& headers, long timeout_ms, const std::string& unix_socket = "");
 
 class HttpBatch {
 public:

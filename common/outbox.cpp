@@ -11,13 +11,16 @@ constexpr const char* insert_sql =
     "ON CONFLICT (dedupe_key) DO NOTHING";
 }
 
+void enqueue_outbox(std::string_view kind, long long user_id, const Json& payload, const std::optional<std::string>& dedupe_key) {
+    db().exec(insert_sql, {std::string(kind), user_id, jsonb_text(payload), dedupe_key});
+}
+
 void enqueue_telegram(long long user_id, const Json& method_call, const std::optional<std::string>& dedupe_key) {
-    db().exec(insert_sql, {"telegram", user_id, jsonb_text(method_call), dedupe_key});
+    enqueue_outbox("telegram", user_id, method_call, dedupe_key);
 }
 
 void enqueue_email(long long user_id, const Email& email, const std::optional<std::string>& dedupe_key) {
-    Json payload = {{"to", email.to}, {"subject", email.subject}, {"text", email.text}, {"html", email.html}};
-    db().exec(insert_sql, {"email", user_id, jsonb_text(payload), dedupe_key});
+    enqueue_outbox("email", user_id, {{"to", email.to}, {"subject", email.subject}, {"text", email.text}, {"html", email.html}}, dedupe_key);
 }
 
 int prune_delivered_outbox(int retention_days) {

@@ -29,6 +29,9 @@ Email make_email(std::string to, std::string subject, std::string text);
 // breaks (so it can't inject a header), within the lengths RFC 5321 allows.
 bool plausible_email(std::string_view address);
 
+// Any kind (the ones above, `realtime` in realtime.hpp): a row for notify-worker.
+void enqueue_outbox(std::string_view kind, long long user_id, const Json& payload, const std::optional<std::string>& dedupe_key);
+
 // Deletes delivered rows older than retention_days (personal data is not kept longer than needed).
 int prune_delivered_outbox(int retention_days);
 

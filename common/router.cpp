@@ -102,6 +102,7 @@ std::string describe_routes(const std::vector<RouteSpec>& table, const std::vect
         if (p.capability) out += " capability";
         if (p.internal) out += " internal";
         if (p.guard) out += " guard";
+        if (!p.subscribers.empty()) out += " authorize=" + p.subscribers;
         out += "\n";
     }
     for (const auto& page : guarded_pages) out += "guards " + page.path + (page.capability ? " capability\n" : "\n");

@@ -31,12 +31,14 @@ struct RoutePolicy {
     bool capability = false;             // its URLs carry a capability (docs/capabilities.md): no query string in any log
     bool internal = false;               // reachable from the host itself only, never from outside
     bool guard = false;                  // nginx's auth_request target for the pages its function guards
+    std::string subscribers;             // nginx's check of realtime subscribers under this prefix (nchan); no public location
 
     RoutePolicy body(size_t bytes) const { auto p = *this; p.max_body = bytes; return p; }
     RoutePolicy limit(std::string zone_and_burst) const { auto p = *this; p.rate_limit = std::move(zone_and_burst); return p; }
     RoutePolicy capability_urls() const { auto p = *this; p.capability = true; return p; }
     RoutePolicy internal_only() const { auto p = *this; p.internal = true; return p; }
     RoutePolicy guard_target() const { auto p = *this; p.guard = true; return p; }
+    RoutePolicy authorizes(std::string prefix) const { auto p = *this; p.subscribers = std::move(prefix); return p; }
 };
 inline RoutePolicy body(size_t bytes) { return RoutePolicy{}.body(bytes); }
 

@@ -11,6 +11,7 @@
 
 #include <fstream>
 
+#include "../functions/chat/handler.hpp"
 #include "crypto.hpp"
 #include "epayco.hpp"
 #include "pg.hpp"
@@ -140,7 +141,7 @@ BOOST_AUTO_TEST_CASE(production_nginx_config_passes_nginx_t) {
         "mkdir -p $d/tmp/body $d/tmp/proxy $d/tmp/fastcgi $d/tmp/uwsgi $d/tmp/scgi\n"
         // The local main config includes $d/site.conf: the production site, its logs kept here.
         "sed -e \"s|@RUN_DIR@|$d|g\" -e 's|@USER@||' nginx/nginx.conf.in > $d/nginx.conf\n"
-        "sed -i -e \"s|/var/log/nginx/|$d/|\" $d/site.conf\n"
+        "sed -i -e \"s|/var/log/nginx/|$d/|\" -e \"s|unix:/run/pnptv/nchan.sock|unix:$d/nchan.sock|\" $d/site.conf\n"
         "nginx -t -q -p $d -c $d/nginx.conf && echo nginx-t-ok\n"
         "echo real_ip=$(grep -c 'set_real_ip_from' $d/site.conf) hsts=$(grep -c 'add_header Strict-Transport-Security' $d/site.conf)"
         " tls=$(grep -c 'listen 443 ssl' $d/site.conf) redirect=$(grep -c 'return 301 https://' $d/site.conf)\n"
@@ -164,7 +165,7 @@ std::string log_in_through_nginx(const Stack& stack, long long telegram_id) {
     std::string hash = pnptv::to_hex(pnptv::hmac_sha256(pnptv::sha256(token), pnptv::data_check_string(f)));
     pnptv::Json body = {{"id", telegram_id}, {"first_name", "Nginx"}, {"auth_date", std::stoll(f[2].second)}, {"hash", hash}};
     auto state = testing::http("GET", stack.url("/api/webapp/auth/telegram/state"));
-    BOOST_TEST_REQUIRE(state.status == 200, state.body);
+    BOOST_TEST_REQUIRE(state.status == 200, state.status << " " << state.body);
     std::string state_cookie = state.header("set-cookie").value_or("");
     state_cookie = state_cookie.substr(0, state_cookie.find(';'));
     std::string value = testing::body_json({200, {}, {}, state.body})["state"];
@@ -363,6 +364,88 @@ BOOST_AUTO_TEST_CASE(epayco_confirmations_through_nginx_under_races_and_outages)
     auto retry = testing::http("POST", stack.url("/api/webhook/epayco"), form2, {"Content-Type: application/x-www-form-urlencoded"});
     BOOST_TEST(retry.status == 200, retry.body);
     BOOST_TEST(testing::wait_for([&] { return state_of(pg2, rec2) == "approved"; }, 10));
+}
+
+namespace {
+// A browser's realtime subscription through nginx (tests/support/realtime_client.py, in the
+// background): `kind` ws or sse; what happens is written to `out`, a line each.
+void subscribe(const Stack& stack, const std::string& kind, const std::string& room, const std::string& cookie, const std::string& out) {
+    const std::string scheme = kind == "ws" ? "ws" : "http";
+    const std::string url = scheme + "://127.0.0.1:" + std::to_string(stack.port) + std::string(chat::subscribe_prefix) + room;
+    auto r = testing::shell("/usr/bin/python3 tests/support/realtime_client.py " + kind + " '" + url + "' '" + cookie + "' '" + out +
+                            "' 30 </dev/null >/dev/null 2>&1 &");
+    BOOST_TEST_REQUIRE(r.status == 0);
+}
+std::string read_text(const std::string& path) { return testing::shell("cat '" + path + "' 2>/dev/null").output; }
+bool has_line(const std::string& path, const std::string& text) { return read_text(path).find(text) != std::string::npos; }
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(chat_reaches_websocket_and_eventsource_subscribers_through_nginx) {
+    Stack& stack = ::stack();
+    const std::string dir = testing::temp_dir();
+    const std::string ana = log_in_through_nginx(stack, 3000000101), ben = log_in_through_nginx(stack, 3000000102),
+                      carl = log_in_through_nginx(stack, 3000000103);
+    BOOST_TEST_REQUIRE(stack.sh("PNPTV_ENV_FILE=\"$STACK_RUN_DIR/env\" scripts/make-admin 3000000101").status == 0);
+    const std::string post_uri = stack.url(std::string(chat::rooms_path) + "community/messages");
+    auto post = [&](const std::string& cookie, const std::string& text) {
+        return testing::http("POST", post_uri, pnptv::Json{{"body", text}}.dump(), {"Cookie: " + cookie, "Content-Type: application/json"});
+    };
+
+    subscribe(stack, "ws", "community", ana, dir + "/ana.ws");
+    subscribe(stack, "sse", "community", ben, dir + "/ben.sse");
+    subscribe(stack, "ws", "community", carl, dir + "/carl.ws");
+    subscribe(stack, "ws", "community", "connect.sid=forged", dir + "/nobody.ws");
+    subscribe(stack, "sse", "dm-1-2", carl, dir + "/carl-not-member.sse");
+    subscribe(stack, "ws", "no-such-room", carl, dir + "/carl-no-room.ws");
+    BOOST_TEST_REQUIRE(testing::wait_for([&] {
+        return has_line(dir + "/ana.ws", "open") && has_line(dir + "/ben.sse", "open") && has_line(dir + "/carl.ws", "open");
+    }));
+    // Refused before any channel is opened: no session 401, not a member (or no such room) 403.
+    BOOST_TEST(testing::wait_for([&] { return has_line(dir + "/nobody.ws", "refused 401"); }), read_text(dir + "/nobody.ws"));
+    BOOST_TEST(testing::wait_for([&] { return has_line(dir + "/carl-not-member.sse", "refused 403"); }));
+    BOOST_TEST(testing::wait_for([&] { return has_line(dir + "/carl-no-room.ws", "refused 403"); }));
+
+    // Posted over HTTP, stored, and on both kinds of subscriber at once.
+    auto r = post(carl, "hello through nginx");
+    BOOST_TEST_REQUIRE(r.status == 201, r.body);
+    for (const char* who : {"/ana.ws", "/ben.sse", "/carl.ws"})
+        BOOST_TEST(testing::wait_for([&] { return has_line(dir + who, "hello through nginx"); }), who);
+
+    // Nothing from outside reaches nchan's publisher or the subscriber check.
+    BOOST_TEST(testing::http("POST", stack.url("/channels/room-community"), "{\"forged\":1}").status == 404);
+    BOOST_TEST(testing::http("GET", stack.url("/__authorize/chat"), {}, {"Cookie: " + ana}).status == 404);
+    // The check itself, called from outside (even naming a URI), is only a JSON 400.
+    auto check = testing::http("GET", stack.url(std::string(chat::authorize_path)), {}, {"Cookie: " + ana, "X-Original-URI: /api/webapp/chat/ws/community"});
+    BOOST_TEST(check.status == 400);
+    BOOST_TEST(testing::body_json({400, {}, {}, check.body})["error"]["code"] == "bad_request");
+
+    // A mute ends Carl's connection to the room at once; his reconnect is refused.
+    auto me = testing::http("GET", stack.url("/api/webapp/auth/me"), {}, {"Cookie: " + carl});
+    const long long carl_id = testing::body_json({200, {}, {}, me.body})["user"]["id"];
+    auto muted = testing::http("POST", stack.url(std::string(chat::rooms_path) + "community/mutes"),
+                               pnptv::Json{{"user_id", carl_id}, {"minutes", 5}}.dump(), {"Cookie: " + ana, "Content-Type: application/json"});
+    BOOST_TEST_REQUIRE(muted.status == 200, muted.body);
+    BOOST_TEST(testing::wait_for([&] { return has_line(dir + "/carl.ws", "closed"); }, 5), read_text(dir + "/carl.ws"));
+    subscribe(stack, "ws", "community", carl, dir + "/carl-again.ws");
+    BOOST_TEST(testing::wait_for([&] { return has_line(dir + "/carl-again.ws", "refused 403"); }));
+
+    // A ban ends every connection of Ben's at once, and his cookie opens nothing any more.
+    BOOST_TEST_REQUIRE(stack.sh("PNPTV_ENV_FILE=\"$STACK_RUN_DIR/env\" scripts/ban-user 3000000102 test").status == 0);
+    BOOST_TEST(testing::wait_for([&] { return has_line(dir + "/ben.sse", "closed"); }, 5), read_text(dir + "/ben.sse"));
+    subscribe(stack, "sse", "community", ben, dir + "/ben-again.sse");
+    BOOST_TEST(testing::wait_for([&] { return has_line(dir + "/ben-again.sse", "refused 401"); }));
+    BOOST_TEST(post(ben, "am I still here?").status == 401);
+
+    // Ana is still connected and hears the next message; a deletion reaches her too.
+    auto next = post(ana, "still here");
+    BOOST_TEST_REQUIRE(next.status == 201, next.body);
+    BOOST_TEST(testing::wait_for([&] { return has_line(dir + "/ana.ws", "still here"); }));
+    const long long id = testing::body_json({201, {}, {}, next.body})["message"]["id"];
+    auto del = testing::http("DELETE", stack.url(std::string(chat::rooms_path) + "community/messages/" + std::to_string(id)), {}, {"Cookie: " + ana});
+    BOOST_TEST_REQUIRE(del.status == 200, del.body);
+    BOOST_TEST(testing::wait_for([&] { return has_line(dir + "/ana.ws", "{\"id\":" + std::to_string(id) + ",\"type\":\"deleted\"}"); }),
+               read_text(dir + "/ana.ws"));
+    BOOST_TEST(!has_line(dir + "/ana.ws", "closed"));
 }
 
 BOOST_AUTO_TEST_CASE(nginx_answers_bad_requests_with_json) {

@@ -106,6 +106,12 @@ Delivery deliver_email(const Settings& s, const OutboxRow& row) {
     return {r.permanent ? Delivery::dead : Delivery::retry, 0, "SMTP: " + r.error};
 }
 
+Delivery deliver_event(const Settings& s, const OutboxRow& row) {
+    std::string error;
+    if (deliver_realtime(s.realtime, row.payload, error)) return {Delivery::delivered, 0, {}};
+    return {Delivery::retry, 0, "nchan: " + error};
+}
+
 void record(const Settings& s, const OutboxRow& row, const Delivery& d) {
     switch (d.kind) {
         case Delivery::delivered:
@@ -155,7 +161,7 @@ TelegramPacer::Slot TelegramPacer::reserve(long long chat_id, Clock::time_point 
 }
 
 Settings Settings::read(SettingsReader& r) {
-    Settings s{DatabaseSettings::read(r), BotApiSettings::read(r), SmtpSettings::read(r)};
+    Settings s{DatabaseSettings::read(r), BotApiSettings::read(r), SmtpSettings::read(r), RealtimeSettings::read(r)};
     s.batch = static_cast<int>(r.integer("OUTBOX_BATCH", 20, 1, 1000));
     s.claim_seconds = static_cast<int>(r.integer("OUTBOX_CLAIM_SECONDS", 60, 5, 3600));
     s.retry_base_seconds = r.integer("OUTBOX_RETRY_BASE_SECONDS", 5, 1, 3600);
@@ -171,6 +177,7 @@ long backoff_seconds(const Settings& s, int attempts) { return retry_delay_secon
 Delivery deliver(const Settings& s, const OutboxRow& row) {
     if (row.kind == "telegram") return deliver_telegram(s, row);
     if (row.kind == "email") return deliver_email(s, row);
+    if (row.kind == "realtime") return deliver_event(s, row);
     return {Delivery::dead, 0, "unknown outbox kind " + row.kind};
 }
 

@@ -1,5 +1,5 @@
-// notify-worker — the daemon that drains the outbox: Telegram messages and emails, delivered
-// at least once, with retries, backoff and Telegram's rate limits. Several may run at once.
+// notify-worker — the daemon that drains the outbox: Telegram messages, emails and realtime
+// events for browsers (nchan), delivered at least once, with retries, backoff and Telegram's rate limits. Several may run at once.
 #pragma once
 
 #include <string>
@@ -9,6 +9,7 @@
 
 #include "http.hpp"
 #include "pg.hpp"
+#include "realtime.hpp"
 #include "runtime.hpp"
 #include "smtp.hpp"
 #include "telegram_bot.hpp"
@@ -19,6 +20,7 @@ struct Settings {
     pnptv::DatabaseSettings database;
     pnptv::BotApiSettings bot;
     pnptv::SmtpSettings smtp;
+    pnptv::RealtimeSettings realtime;
     int batch = 20;               // OUTBOX_BATCH: rows claimed at a time
     int claim_seconds = 60;       // OUTBOX_CLAIM_SECONDS: how long a claim holds a row
     long retry_base_seconds = 5;  // OUTBOX_RETRY_BASE_SECONDS
@@ -60,7 +62,7 @@ struct Delivery {
 
 struct OutboxRow {
     long long id = 0;
-    std::string kind;  // telegram | email
+    std::string kind;  // telegram | email | realtime
     long long user_id = 0;
     pnptv::Json payload;
     int attempts = 0;  // including this one
