@@ -8,6 +8,7 @@
 
 #include "../functions/chat/handler.hpp"
 #include "bans.hpp"
+#include "live.hpp"
 #include "pg.hpp"
 #include "testing.hpp"
 
@@ -158,21 +159,21 @@ BOOST_AUTO_TEST_CASE(direct_rooms_are_for_their_two_people_only) {
 BOOST_AUTO_TEST_CASE(live_rooms_follow_their_stream) {
     auto host = user("Host", "prime"), free = user("Free"), prime = user("Prime", "prime");
     const long long open = live_stream(host, false), members = live_stream(user("Other host", "prime"), true);
-    say(free, chat::live_room(open), "hello host");
+    say(free, live_room(open), "hello host");
     // A PRIME-only stream: free members get the upsell, PRIME members and the host get in.
-    auto upsell = call("POST", messages(chat::live_room(members)), &free, Json{{"body", "let me in"}}.dump());
+    auto upsell = call("POST", messages(live_room(members)), &free, Json{{"body", "let me in"}}.dump());
     BOOST_TEST(upsell.status == 403);
     BOOST_TEST(error_code(upsell) == "prime_required");
-    BOOST_TEST(call("GET", messages(chat::live_room(members)), &free).status == 403);
-    BOOST_TEST(authorize(ws(chat::live_room(members)), &free).status == 403);
-    say(prime, chat::live_room(members), "hi");
-    BOOST_TEST(authorize(ws(chat::live_room(members)), &prime).status == 200);
+    BOOST_TEST(call("GET", messages(live_room(members)), &free).status == 403);
+    BOOST_TEST(authorize(ws(live_room(members)), &free).status == 403);
+    say(prime, live_room(members), "hi");
+    BOOST_TEST(authorize(ws(live_room(members)), &prime).status == 200);
     // An ended stream: its history is there, nobody posts any more.
     const long long ended = live_stream(user("Gone host", "prime"), false, "ended");
-    auto late = call("POST", messages(chat::live_room(ended)), &prime, Json{{"body", "am I late?"}}.dump());
+    auto late = call("POST", messages(live_room(ended)), &prime, Json{{"body", "am I late?"}}.dump());
     BOOST_TEST(late.status == 409);
     BOOST_TEST(error_code(late) == "stream_ended");
-    BOOST_TEST(call("GET", messages(chat::live_room(ended)), &prime).status == 200);
+    BOOST_TEST(call("GET", messages(live_room(ended)), &prime).status == 200);
 }
 
 BOOST_AUTO_TEST_CASE(history_walks_back_by_keyset_pages) {
@@ -265,7 +266,7 @@ BOOST_AUTO_TEST_CASE(a_mute_keeps_someone_out_of_one_room_for_a_while) {
     BOOST_TEST(call("DELETE", mutes + "/" + std::to_string(ana.id), &admin).status == 404);
     say(ana, "community", "free again");
     // A live stream's host moderates its room, and only that one.
-    const std::string live = chat::live_room(live_stream(host, false));
+    const std::string live = live_room(live_stream(host, false));
     BOOST_TEST(call("POST", std::string(chat::rooms_path) + live + "/mutes", &host, Json{{"user_id", ben.id}, {"minutes", 5}}.dump()).status == 200);
     BOOST_TEST(call("POST", messages(live), &ben, Json{{"body", "hey"}}.dump()).status == 403);
     BOOST_TEST(call("POST", mutes, &host, Json{{"user_id", ben.id}, {"minutes", 5}}.dump()).status == 403);

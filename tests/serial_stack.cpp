@@ -446,6 +446,17 @@ BOOST_AUTO_TEST_CASE(chat_reaches_websocket_and_eventsource_subscribers_through_
     BOOST_TEST(testing::wait_for([&] { return has_line(dir + "/ana.ws", "{\"id\":" + std::to_string(id) + ",\"type\":\"deleted\"}"); }),
                read_text(dir + "/ana.ws"));
     BOOST_TEST(!has_line(dir + "/ana.ws", "closed"));
+
+    // A live stream's room: its viewers' pages hear that it ended (the mute was the community's).
+    auto started = testing::http("POST", stack.url("/api/webapp/live/streams"), "{\"title\":\"late show\"}",
+                                 {"Cookie: " + ana, "Content-Type: application/json"});
+    BOOST_TEST_REQUIRE(started.status == 201, started.body);
+    const long long stream = testing::body_json({201, {}, {}, started.body})["stream"]["id"];
+    subscribe(stack, "ws", "live-" + std::to_string(stream), carl, dir + "/carl-live.ws");
+    BOOST_TEST_REQUIRE(testing::wait_for([&] { return has_line(dir + "/carl-live.ws", "open"); }), read_text(dir + "/carl-live.ws"));
+    auto end = testing::http("POST", stack.url("/api/webapp/live/streams/" + std::to_string(stream) + "/end"), {}, {"Cookie: " + ana});
+    BOOST_TEST_REQUIRE(end.status == 200, end.body);
+    BOOST_TEST(testing::wait_for([&] { return has_line(dir + "/carl-live.ws", "\"type\":\"ended\""); }), read_text(dir + "/carl-live.ws"));
 }
 
 BOOST_AUTO_TEST_CASE(nginx_answers_bad_requests_with_json) {

@@ -244,8 +244,6 @@ std::optional<Room> parse_room(std::string_view name) {
     return std::nullopt;
 }
 
-std::string live_room(long long stream_id) { return "live-" + std::to_string(stream_id); }
-
 std::string direct_room(long long a, long long b) {
     return "dm-" + std::to_string(std::min(a, b)) + "-" + std::to_string(std::max(a, b));
 }

@@ -30,7 +30,8 @@ struct Settings {
     static Settings read(pnptv::SettingsReader& r);
 };
 
-// A room's name says what it is: "community", "live-<stream id>", "dm-<a>-<b>" with a < b.
+// A room's name says what it is: "community", "live-<stream id>" (live_room, common/live.hpp),
+// "dm-<a>-<b>" with a < b.
 struct Room {
     enum class Kind { community, live, direct } kind = Kind::community;
     std::string name;
@@ -38,7 +39,6 @@ struct Room {
     long long low = 0, high = 0;  // direct: the two people
 };
 std::optional<Room> parse_room(std::string_view name);
-std::string live_room(long long stream_id);
 std::string direct_room(long long a, long long b);
 
 pnptv::Response handle(const Settings& settings, const pnptv::Request& request);

@@ -2,7 +2,6 @@
 
 #include <ctime>
 
-#include "agora.hpp"
 #include "catalogue.hpp"
 #include "crypto.hpp"
 #include "log.hpp"
@@ -111,75 +110,29 @@ void send_plan_link(Outcome& out, const User& u, long long chat_id, const std::s
                                               {{"plan", plan.get(0, 0)}, {"link", payment_link(out.settings.link, u.id, plan_id, expires)}})));
 }
 
-std::string agora_token(const AgoraSettings& agora, const std::string& channel, long long uid, AgoraRole role) {
-    AgoraTokenRequest r;
-    r.app_id = agora.app_id;
-    r.app_certificate = agora.certificate.reveal();
-    r.channel = channel;
-    r.uid = uid > 0 && uid <= 0xffffffffLL ? static_cast<uint32_t>(uid) : 0;
-    r.role = role;
-    r.expire_seconds = agora.token_ttl_seconds;
-    return build_agora_rtc_token(r);
-}
-
+// A room's link carries the room only: the page gets its token from the API after login.
 void hangout(Outcome& out, const User& u, long long chat_id, const std::string& args) {
     std::string room = args.empty() ? to_hex(random_bytes(4)) : to_lower(args);
     if (room.empty() || room.size() > 32 || !only_chars(room, "abcdefghijklmnopqrstuvwxyz0123456789_-")) return out.reply(u.id, send_message(chat_id, say(u.language, "bad_room")));
     std::string channel = "hangout-" + room;
     std::string link = out.settings.link.public_base_url + std::string(pages::hangouts) + "?room=" + percent_encode(channel) +
-                       "&token=" + percent_encode(agora_token(out.settings.agora, channel, u.id, AgoraRole::publisher)) +
+                       "&token=" + percent_encode(rtc_token(out.settings.live.agora, channel, u.id, AgoraRole::publisher)) +
                        "&uid=" + std::to_string(u.id);
     out.reply(u.id, send_message(chat_id, say(u.language, "hangout_link", {{"room", room}, {"link", link}})));
 }
 
-std::string host_link(const Settings& s, long long stream_id, const std::string& channel, long long host_id) {
-    return s.link.public_base_url + std::string(pages::live) + "?stream=" + std::to_string(stream_id) +
-           "&token=" + percent_encode(agora_token(s.agora, channel, host_id, AgoraRole::publisher)) + "&role=host";
-}
-
-// "host is live": to the host's followers, or to PRIME members when nobody follows them yet.
-// One statement however many recipients; notify-worker paces the sending.
-constexpr const char* live_notices_sql = R"sql(
-INSERT INTO outbox (kind, user_id, payload, dedupe_key)
-SELECT 'telegram', u.id,
-       jsonb_build_object('method', 'sendMessage', 'chat_id', u.telegram_id,
-                          'text', CASE WHEN u.language = 'es' THEN $3 ELSE $4 END),
-       'live:' || $1 || ':' || u.id
-  FROM users u
- WHERE u.id <> $2 AND u.unreachable_at IS NULL AND u.banned_at IS NULL AND u.age_verified_at IS NOT NULL
-   AND CASE WHEN EXISTS (SELECT 1 FROM follows WHERE followed_id = $2)
-            THEN u.id IN (SELECT follower_id FROM follows WHERE followed_id = $2)
-            ELSE u.tier = 'prime' END
-ON CONFLICT (dedupe_key) DO NOTHING
-)sql";
-
+// The same start and end as the web's (common/live.hpp); the links carry the stream id only.
 void live(Outcome& out, const User& u, long long chat_id, const std::string& args) {
     if (to_lower(args) == "stop") {
-        auto r = db().exec("UPDATE live_streams SET status = 'ended', ended_at = now() WHERE host_id = $1 AND status = 'live'",
-                           {u.id});
-        return out.reply(u.id, send_message(chat_id, say(u.language, r.affected() ? "live_stopped" : "live_not_live")));
+        auto stream = live_stream_of(u.id);
+        return out.reply(u.id, send_message(chat_id, say(u.language, stream && end_live(*stream) ? "live_stopped" : "live_not_live")));
     }
     if (u.tier != "prime" && u.role != "admin")
         return out.reply(u.id, send_message(chat_id, say(u.language, "live_upsell"),
                                             buttons({{say(u.language, "prime_button"), "cmd:prime"}})));
-    auto current = db().exec("SELECT id, channel FROM live_streams WHERE host_id = $1 AND status = 'live'", {u.id});
-    if (current.rows())
-        return out.reply(u.id, send_message(chat_id, say(u.language, "live_already",
-                                                         {{"link", host_link(out.settings, current.get_int(0, "id"), current.get(0, "channel"), u.id)}})));
-    std::string channel = "live-" + to_hex(random_bytes(8));
-    auto stream = db().exec("INSERT INTO live_streams (host_id, channel) VALUES ($1, $2) RETURNING id", {u.id, channel});
-    long long stream_id = stream.get_int(0, 0);
-    // Followers hear "host is live" once per cooldown, however often the host stops and starts.
-    auto notify = db().exec("UPDATE live_streams SET notices_sent_at = now() WHERE id = $1 AND NOT EXISTS ("
-                            "  SELECT 1 FROM live_streams WHERE host_id = $2 AND notices_sent_at > now() - make_interval(mins => $3))",
-                            {stream_id, u.id, out.settings.live_notice_cooldown_minutes});
-    if (notify.affected()) {
-        std::string watch = out.settings.link.public_base_url + std::string(pages::live) + "?stream=" + std::to_string(stream_id);
-        std::string host = u.first_name.empty() ? "PNPtv" : u.first_name;
-        db().exec(live_notices_sql, {stream_id, u.id, say("es", "live_notice", {{"host", host}, {"link", watch}}),
-                                     say("en", "live_notice", {{"host", host}, {"link", watch}})});
-    }
-    out.reply(u.id, send_message(chat_id, say(u.language, "live_started", {{"link", host_link(out.settings, stream_id, channel, u.id)}})));
+    StartedLive started = start_live(out.settings.live, u.id, u.first_name, std::nullopt, false);
+    const std::string link = live_page_link(out.settings.link.public_base_url, started.stream_id);
+    out.reply(u.id, send_message(chat_id, say(u.language, started.created ? "live_started" : "live_already", {{"link", link}})));
 }
 
 // The page, and the newest few titles when there are any.
@@ -400,8 +353,7 @@ const Router<Settings> routes({
 
 Settings Settings::read(SettingsReader& r) {
     Settings s{DatabaseSettings::read(r), RedisSettings::read(r), r.secret("TELEGRAM_WEBHOOK_SECRET"),
-               r.text("TELEGRAM_BOT_USERNAME"), PaymentLinkSettings::read(r), AgoraSettings::read(r),
-               r.integer("LIVE_NOTICE_COOLDOWN_MINUTES", 30, 0, 1440)};
+               r.text("TELEGRAM_BOT_USERNAME"), PaymentLinkSettings::read(r), LiveSettings::read(r)};
     // Telegram's own rules for both (setWebhook's secret_token; a bot's username).
     if (!r.describing_only() && (s.webhook_secret.reveal().size() > 256 || !only_chars(s.webhook_secret.reveal(), "_-", true)))
         throw ConfigError("TELEGRAM_WEBHOOK_SECRET must be 1-256 of A-Z a-z 0-9 _ -");

@@ -2,8 +2,8 @@
 // the user blocking or unblocking the bot.
 #pragma once
 
-#include "agora.hpp"
 #include "http.hpp"
+#include "live.hpp"
 #include "payment_link.hpp"
 #include "pg.hpp"
 #include "redis.hpp"
@@ -20,8 +20,7 @@ struct Settings {
     pnptv::Secret webhook_secret;            // TELEGRAM_WEBHOOK_SECRET: the secret_token given to setWebhook
     std::string bot_username;                // TELEGRAM_BOT_USERNAME: /cmd@<it>, t.me links
     pnptv::PaymentLinkSettings link;         // the signed checkout links, and PUBLIC_BASE_URL for every link
-    pnptv::AgoraSettings agora;
-    long long live_notice_cooldown_minutes;  // LIVE_NOTICE_COOLDOWN_MINUTES
+    pnptv::LiveSettings live;                // Agora, the notices' cooldown
     static Settings read(pnptv::SettingsReader& r);
 };
 
