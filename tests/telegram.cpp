@@ -35,7 +35,8 @@ const Pairs bot_values = {{"TELEGRAM_BOT_USERNAME", "PNPtvTestBot"},
                           {"PAYMENT_LINK_SECRET", "link-secret"},
                           {"AGORA_APP_ID", "970CA35de60c44645bbae8a215061b33"},
                           {"AGORA_APP_CERTIFICATE", "5CFd2fd1755d40ecb72977518be15d3b"},
-                          {"AGORA_TOKEN_TTL_SECONDS", "1800"}};
+                          {"AGORA_TOKEN_TTL_SECONDS", "1800"},
+                          {"HANGOUT_INVITE_SECRET", "hangout-test-secret"}};
 const auto settings = testing::settings<telegram_webhook::Settings>(bot_values);
 const Secret link_secret("link-secret");
 
@@ -299,23 +300,27 @@ BOOST_AUTO_TEST_CASE(start_prime_deep_link_goes_to_the_plans) {
     BOOST_TEST(body_json(post_update(message_update(tg, "/start prime")))["reply_markup"]["inline_keyboard"].size() == 3u);
 }
 
-BOOST_AUTO_TEST_CASE(hangout_issues_a_publisher_token_for_the_room) {
+BOOST_AUTO_TEST_CASE(hangout_opens_the_owners_room_with_an_invitation_and_no_token) {
     long long tg = verified_user("es");
     auto r = body_json(post_update(message_update(tg, "/hangout Friday_Night")));
     std::string text = r["text"];
     BOOST_TEST(text.find("friday_night") != std::string::npos, text);
-    std::string link = text.substr(text.find("https://pnptv.test/hangouts/?"));
-    BOOST_TEST(query_param(link, "room") == "hangout-friday_night");
-    auto token = decode_agora_token(query_param(link, "token"));
-    BOOST_REQUIRE(token);
-    BOOST_TEST(token->channel == "hangout-friday_night");
-    BOOST_TEST(token->uid == std::to_string(user_id_of(tg)));
-    BOOST_TEST(query_param(link, "uid") == token->uid);
-    BOOST_TEST(token->expire == 1800u);
-    BOOST_TEST(token->privileges.size() == 4u);  // publisher: join + audio + video + data
-    BOOST_TEST(agora_signature_valid(*token, "5CFd2fd1755d40ecb72977518be15d3b"));
-    auto random_room = body_json(post_update(message_update(tg, "/hangout")));
-    BOOST_TEST(random_room["text"].get<std::string>().find("hangout-") != std::string::npos);
+    auto room = db().exec("SELECT id FROM hangout_rooms WHERE owner_id = $1 AND name = 'friday_night' AND closed_at IS NULL", {user_id_of(tg)});
+    BOOST_REQUIRE(room.rows() == 1);
+    // The room's link names the room only; the invitation is signed, for this room, expiring.
+    BOOST_TEST(text.find("https://pnptv.test/hangouts/?room=" + room.get(0, 0) + "\n") != std::string::npos, text);
+    BOOST_TEST(text.find("token") == std::string::npos, text);
+    std::string invite_link = text.substr(text.find("https://pnptv.test/hangouts/?invite="));
+    auto hangouts = settings.hangouts;
+    auto invited = invited_room(hangouts, query_param(invite_link, "invite"), std::time(nullptr));
+    BOOST_REQUIRE(invited.has_value());
+    BOOST_TEST(*invited == room.get_int(0, 0));
+    BOOST_TEST(!invited_room(hangouts, query_param(invite_link, "invite"), std::time(nullptr) + 25 * 3600).has_value());
+    // The same name again is the same room; no name: a new one of its own.
+    post_update(message_update(tg, "/hangout friday_night"));
+    BOOST_TEST(db().exec("SELECT count(*) FROM hangout_rooms WHERE owner_id = $1", {user_id_of(tg)}).get_int(0, 0) == 1);
+    post_update(message_update(tg, "/hangout"));
+    BOOST_TEST(db().exec("SELECT count(*) FROM hangout_rooms WHERE owner_id = $1", {user_id_of(tg)}).get_int(0, 0) == 2);
     BOOST_TEST(body_json(post_update(message_update(tg, "/hangout ../etc")))["text"].get<std::string>().find("nombres de sala") != std::string::npos);
 }
 
@@ -369,6 +374,7 @@ BOOST_AUTO_TEST_CASE(links_that_act_as_the_user_never_go_to_a_group) {
             BOOST_TEST(text.find("private chat") != std::string::npos, text);
             BOOST_TEST(text.find("https://t.me/PNPtvTestBot") != std::string::npos, text);
             BOOST_TEST(text.find("token") == std::string::npos, text);
+            BOOST_TEST(text.find("invite") == std::string::npos, text);
             BOOST_TEST(!r.contains("reply_markup"));
         }
     }
@@ -381,9 +387,9 @@ BOOST_AUTO_TEST_CASE(links_that_act_as_the_user_never_go_to_a_group) {
     BOOST_TEST(last.find("/api/payment/checkout") == std::string::npos, last);
     BOOST_TEST(last.find("private chat") != std::string::npos, last);
     // Nothing of this kind leaked into any message queued for the user either.
-    for (const auto& m : queued_for(tg)) BOOST_TEST(m.dump().find("token=") == std::string::npos);
+    for (const auto& m : queued_for(tg)) BOOST_TEST(m.dump().find("invite=") == std::string::npos);
     // In private the same commands work.
-    BOOST_TEST(body_json(post_update(message_update(tg, "/hangout party")))["text"].get<std::string>().find("token=") != std::string::npos);
+    BOOST_TEST(body_json(post_update(message_update(tg, "/hangout party")))["text"].get<std::string>().find("invite=") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(a_host_going_live_again_and_again_notifies_once_per_cooldown) {

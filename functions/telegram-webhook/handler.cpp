@@ -110,15 +110,20 @@ void send_plan_link(Outcome& out, const User& u, long long chat_id, const std::s
                                               {{"plan", plan.get(0, 0)}, {"link", payment_link(out.settings.link, u.id, plan_id, expires)}})));
 }
 
-// A room's link carries the room only: the page gets its token from the API after login.
+// The same rooms as the web's (common/hangouts.hpp): the owner's link opens the room, the
+// invitation link admits others; neither carries a token (the page asks the API after login).
 void hangout(Outcome& out, const User& u, long long chat_id, const std::string& args) {
-    std::string room = args.empty() ? to_hex(random_bytes(4)) : to_lower(args);
-    if (room.empty() || room.size() > 32 || !only_chars(room, "abcdefghijklmnopqrstuvwxyz0123456789_-")) return out.reply(u.id, send_message(chat_id, say(u.language, "bad_room")));
-    std::string channel = "hangout-" + room;
-    std::string link = out.settings.link.public_base_url + std::string(pages::hangouts) + "?room=" + percent_encode(channel) +
-                       "&token=" + percent_encode(rtc_token(out.settings.live.agora, channel, u.id, AgoraRole::publisher)) +
-                       "&uid=" + std::to_string(u.id);
-    out.reply(u.id, send_message(chat_id, say(u.language, "hangout_link", {{"room", room}, {"link", link}})));
+    const std::string name = args.empty() ? to_hex(random_bytes(4)) : to_lower(args);
+    if (!valid_hangout_name(name)) return out.reply(u.id, send_message(chat_id, say(u.language, "bad_room")));
+    const HangoutRoom room = open_hangout(u.id, name);
+    const HangoutSettings& h = out.settings.hangouts;
+    const long long expires = static_cast<long long>(std::time(nullptr)) + h.invite_hours * 3600LL;
+    const std::string& base = out.settings.link.public_base_url;
+    out.reply(u.id, send_message(chat_id, say(u.language, "hangout_link",
+                                              {{"room", name},
+                                               {"link", hangout_page_link(base, room.id)},
+                                               {"invite", hangout_invite_link(base, hangout_invite(h, room.id, expires))},
+                                               {"hours", std::to_string(h.invite_hours)}})));
 }
 
 // The same start and end as the web's (common/live.hpp); the links carry the stream id only.
@@ -353,7 +358,7 @@ const Router<Settings> routes({
 
 Settings Settings::read(SettingsReader& r) {
     Settings s{DatabaseSettings::read(r), RedisSettings::read(r), r.secret("TELEGRAM_WEBHOOK_SECRET"),
-               r.text("TELEGRAM_BOT_USERNAME"), PaymentLinkSettings::read(r), LiveSettings::read(r)};
+               r.text("TELEGRAM_BOT_USERNAME"), PaymentLinkSettings::read(r), LiveSettings::read(r), HangoutSettings::read(r)};
     // Telegram's own rules for both (setWebhook's secret_token; a bot's username).
     if (!r.describing_only() && (s.webhook_secret.reveal().size() > 256 || !only_chars(s.webhook_secret.reveal(), "_-", true)))
         throw ConfigError("TELEGRAM_WEBHOOK_SECRET must be 1-256 of A-Z a-z 0-9 _ -");

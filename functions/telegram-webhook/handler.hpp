@@ -2,6 +2,7 @@
 // the user blocking or unblocking the bot.
 #pragma once
 
+#include "hangouts.hpp"
 #include "http.hpp"
 #include "live.hpp"
 #include "payment_link.hpp"
@@ -21,6 +22,7 @@ struct Settings {
     std::string bot_username;                // TELEGRAM_BOT_USERNAME: /cmd@<it>, t.me links
     pnptv::PaymentLinkSettings link;         // the signed checkout links, and PUBLIC_BASE_URL for every link
     pnptv::LiveSettings live;                // Agora, the notices' cooldown
+    pnptv::HangoutSettings hangouts;         // the rooms' invitations
     static Settings read(pnptv::SettingsReader& r);
 };
 
