@@ -10,7 +10,8 @@
 namespace pnptv {
 
 // `actor` empty: the system or an operator's shell. `action` is "<thing>.<verb>" ("user.ban").
-void audit(std::optional<long long> actor, std::string_view action, std::string_view subject_type, std::string_view subject_id,
+// Returns the row's id (a once-only key for what the action sends).
+long long audit(std::optional<long long> actor, std::string_view action, std::string_view subject_type, std::string_view subject_id,
            const Json& details = Json::object());
 
 }  // namespace pnptv

@@ -82,6 +82,14 @@ void take_back_grant(long long user_id, const Grant& g) {
     sync_tier(user_id);
 }
 
+bool revoke_subscription(long long user_id) {
+    db().exec(lock_user_sql, {user_id});
+    const bool revoked = db().exec("UPDATE subscriptions SET status = 'revoked', ends_at = GREATEST(now(), starts_at + interval '1 second') "
+                                   "WHERE user_id = $1 AND status = 'active'", {user_id}).affected() > 0;
+    sync_tier(user_id);
+    return revoked;
+}
+
 void sync_tier(long long user_id) { db().exec(sync_tier_sql, {user_id}); }
 
 int expire_subscriptions() {

@@ -27,6 +27,9 @@ Grant grant_subscription(long long user_id, const std::string& plan_id, std::opt
                          std::optional<long long> payment_record_id);
 // Inside the caller's transaction: removes what `grant` added, if it is still there.
 void take_back_grant(long long user_id, const Grant& grant);
+// Inside the caller's transaction: ends the user's active subscription now (an admin's revoke),
+// whatever granted it. False when there was none.
+bool revoke_subscription(long long user_id);
 // users.tier from the user's subscriptions (inside the caller's transaction).
 void sync_tier(long long user_id);
 

@@ -33,11 +33,15 @@ std::string code(const Response& r) { return testing::body_json(r)["error"].valu
 BOOST_AUTO_TEST_CASE(only_admins) {
     auto member = user("Member"), target = user("Target");
     for (auto [method, path] : {std::pair{"GET", users}, {"GET", std::string(admin::audit_path)}, {"POST", uri(target.id, "ban")},
-                                {"POST", uri(target.id, "unban")}}) {
+                                {"POST", uri(target.id, "unban")}, {"DELETE", uri(target.id, "subscription")},
+                                {"GET", std::string(admin::stats_path)}, {"GET", std::string(admin::payments_path)},
+                                {"GET", std::string(admin::payments_path) + "/1"}, {"POST", std::string(admin::outbox_path) + "/1/retry"}}) {
         BOOST_TEST(call(method, path, &member).status == 403, path);
         BOOST_TEST(call(method, path, nullptr).status == 401, path);
     }
     BOOST_TEST(call("PUT", uri(target.id, "role"), &member, R"({"role":"admin"})").status == 403);
+    BOOST_TEST(call("POST", uri(target.id, "subscription"), &member, R"({"plan_id":"prime-monthly-usd"})").status == 403);
+    BOOST_TEST(db().exec("SELECT tier FROM users WHERE id = $1", {target.id}).get(0, "tier") == "free");
     BOOST_TEST(db().exec("SELECT role FROM users WHERE id = $1", {member.id}).get(0, "role") == "user");
 }
 
@@ -114,4 +118,155 @@ BOOST_AUTO_TEST_CASE(role_changes_reach_the_guard_and_the_audit) {
     BOOST_TEST(code(call("PUT", uri(helper.id, "role"), &root, R"({"role":"root"})")) == "invalid_field");
     BOOST_TEST(code(call("PUT", uri(helper.id, "role"), &root, R"({})")) == "missing_field");
     BOOST_TEST(code(call("PUT", uri(root.id, "role"), &root, R"({"role":"user"})")) == "cannot_demote_self");
+}
+
+namespace {
+std::string tier_at_the_guard(const testing::TestUser& who) {
+    auto id = identify(settings.web.session, make_request("GET", "/", {}, {{"cookie", who.cookie}}));
+    BOOST_REQUIRE(id.has_value());
+    return id->tier;
+}
+long long queued(long long user_id, const std::string& like) {
+    return db().exec("SELECT count(*) FROM outbox WHERE user_id = $1 AND dedupe_key LIKE $2", {user_id, like}).get_int(0, 0);
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(grant_and_revoke_prime_through_the_payment_code) {
+    auto root = user("Root", "admin"), fan = user("Fan");
+    auto plans = db().exec("SELECT id, duration_days FROM plans WHERE duration_days IS NOT NULL ORDER BY duration_days LIMIT 1");
+    const std::string plan = plans.get(0, "id");
+    const long long plan_days = plans.get_int(0, "duration_days");
+    // Bad input first: nothing granted.
+    for (const auto& [body, want] : std::vector<std::pair<std::string, std::string>>{
+             {"{}", "missing_field"}, {R"({"plan_id":"no-such-plan"})", "unknown_plan"}, {R"({"days":0})", "invalid_field"},
+             {R"({"days":3651})", "invalid_field"}, {R"({"days":"7"})", "invalid_field"}, {R"({"months":1})", "unknown_field"},
+             {R"({"days":7})", "missing_field"}}) {  // days alone need a current plan
+        auto r = call("POST", uri(fan.id, "subscription"), &root, body);
+        BOOST_TEST(r.status == 422, body << " → " << r.body);
+        BOOST_TEST(code(r) == want, body << " → " << r.body);
+    }
+    BOOST_TEST(call("POST", uri(999999999, "subscription"), &root, R"({"plan_id":")" + plan + "\"}").status == 404);
+    BOOST_TEST(tier_at_the_guard(fan) == "free");
+    // A plan: its length, the tier at the guard at once, the person told, the audit with before/after.
+    auto r = call("POST", uri(fan.id, "subscription"), &root, Json{{"plan_id", plan}, {"reason", "contest winner"}}.dump());
+    BOOST_TEST_REQUIRE(r.status == 200, r.body);
+    Json body = testing::body_json(r);
+    BOOST_TEST(body["user"]["tier"] == "prime");
+    BOOST_TEST(body["subscription"]["plan_id"] == plan);
+    BOOST_TEST(tier_at_the_guard(fan) == "prime");
+    auto days_left = [&] {
+        return db().exec("SELECT round(extract(epoch FROM ends_at - now()) / 86400) FROM subscriptions WHERE user_id = $1 AND status = 'active'",
+                         {fan.id}).get_int(0, 0);
+    };
+    BOOST_TEST(days_left() == plan_days);
+    BOOST_TEST(queued(fan.id, "admin-grant:%") == 1);
+    // Days on the current plan extend it.
+    BOOST_TEST(call("POST", uri(fan.id, "subscription"), &root, R"({"days":10})").status == 200);
+    BOOST_TEST(days_left() == plan_days + 10);
+    auto audit = db().exec("SELECT details FROM audit_log WHERE action = 'subscription.grant' AND subject_id = $1 ORDER BY id", {std::to_string(fan.id)});
+    BOOST_TEST_REQUIRE(audit.rows() == 2);
+    Json first = Json::parse(audit.get(0, 0)), second = Json::parse(audit.get(1, 0));
+    BOOST_TEST(first["before"].is_null());
+    BOOST_TEST(first["after"]["plan_id"] == plan);
+    BOOST_TEST(first["reason"] == "contest winner");
+    BOOST_TEST(second["days"] == 10);
+    BOOST_TEST(queued(fan.id, "admin-grant:%") == 2);
+    // Revoke: free at the guard at once, told, audited; again: nothing to revoke.
+    auto revoked = call("DELETE", uri(fan.id, "subscription"), &root);
+    BOOST_TEST_REQUIRE(revoked.status == 200, revoked.body);
+    BOOST_TEST(testing::body_json(revoked)["subscription"].is_null());
+    BOOST_TEST(testing::body_json(revoked)["user"]["tier"] == "free");
+    BOOST_TEST(tier_at_the_guard(fan) == "free");
+    BOOST_TEST(db().exec("SELECT status FROM subscriptions WHERE user_id = $1", {fan.id}).get(0, 0) == "revoked");
+    BOOST_TEST(queued(fan.id, "admin-revoke:%") == 1);
+    BOOST_TEST(call("DELETE", uri(fan.id, "subscription"), &root).status == 404);
+    // A lifetime plan: no end.
+    auto lifetime = db().exec("SELECT id FROM plans WHERE duration_days IS NULL LIMIT 1");
+    if (lifetime.rows()) {
+        auto l = call("POST", uri(fan.id, "subscription"), &root, Json{{"plan_id", lifetime.get(0, 0)}}.dump());
+        BOOST_TEST_REQUIRE(l.status == 200, l.body);
+        BOOST_TEST(testing::body_json(l)["subscription"]["ends_at"].is_null());
+    }
+}
+
+BOOST_AUTO_TEST_CASE(stats_count_what_is_there) {
+    auto root = user("Root", "admin");
+    auto before = testing::body_json(call("GET", std::string(admin::stats_path), &root));
+    auto payer = user("Payer");
+    auto plan = db().exec("SELECT id FROM plans ORDER BY id LIMIT 1").get(0, 0);
+    // Two approved payments this month in one currency, one in another, one declined, one reversed.
+    for (const auto& [amount, currency, state] : std::vector<std::tuple<std::string, std::string, std::string>>{
+             {"10.50", "USD", "approved"}, {"4.25", "USD", "approved"}, {"40000", "COP", "approved"}, {"99", "USD", "declined"},
+             {"77", "USD", "reversed"}})
+        db().exec("INSERT INTO payment_records (invoice, user_id, plan_id, amount, currency, state, approved_at) "
+                  "VALUES ($1, $2, $3, $4::numeric, $5, $6, CASE WHEN $6 = 'approved' THEN now() END)",
+                  {"STATS-" + std::to_string(testing::unique_number()), payer.id, plan, amount, currency, state});
+    db().exec("INSERT INTO outbox (kind, user_id, payload, dead_at, last_error, attempts) VALUES ('telegram', $1, '{}', now(), 'Bot API: 400 chat not found', 8)", {payer.id});
+    auto r = call("GET", std::string(admin::stats_path), &root);
+    BOOST_TEST_REQUIRE(r.status == 200, r.body);
+    Json after = testing::body_json(r);
+    BOOST_TEST(after["users"]["total"].get<long long>() == before["users"]["total"].get<long long>() + 1);
+    BOOST_TEST(after["users"]["new_per_day"].size() == 30u);
+    BOOST_TEST(after["users"]["new_per_day"].back()["count"].get<long long>() == before["users"]["new_per_day"].back()["count"].get<long long>() + 1);
+    auto month_total = [](const Json& stats, const std::string& currency) {
+        double total = 0;
+        for (const auto& m : stats["revenue_per_month"])
+            if (m["currency"] == currency && m["month"] == stats["revenue_per_month"].back()["month"]) total += std::stod(m["amount"].get<std::string>());
+        return total;
+    };
+    BOOST_TEST(month_total(after, "USD") - month_total(before, "USD") == 14.75, boost::test_tools::tolerance(1e-9));
+    BOOST_TEST(month_total(after, "COP") - month_total(before, "COP") == 40000.0, boost::test_tools::tolerance(1e-9));
+    BOOST_TEST(after["outbox"]["dead"].get<long long>() == before["outbox"]["dead"].get<long long>() + 1);
+    BOOST_TEST(after["outbox"]["dead_rows"][0]["last_error"] == "Bot API: 400 chat not found");
+    BOOST_TEST(after.contains("live_now"));
+    BOOST_TEST(after["subscriptions"]["active_by_plan"].is_array());
+}
+
+BOOST_AUTO_TEST_CASE(a_dead_outbox_row_is_retried_once_asked) {
+    auto root = user("Root", "admin"), fan = user("Fan");
+    const long long id = db().exec("INSERT INTO outbox (kind, user_id, payload, dead_at, last_error, attempts) "
+                                   "VALUES ('telegram', $1, '{}', now(), 'SMTP down', 8) RETURNING id", {fan.id}).get_int(0, 0);
+    const std::string retry = std::string(admin::outbox_path) + "/" + std::to_string(id) + "/retry";
+    auto r = call("POST", retry, &root);
+    BOOST_TEST_REQUIRE(r.status == 200, r.body);
+    auto row = db().exec("SELECT dead_at IS NULL AS alive, attempts, next_attempt_at <= now() AS due FROM outbox WHERE id = $1", {id});
+    BOOST_TEST(row.get_bool(0, "alive"));
+    BOOST_TEST(row.get_int(0, "attempts") == 0);
+    BOOST_TEST(row.get_bool(0, "due"));
+    BOOST_TEST(db().exec("SELECT count(*) FROM audit_log WHERE action = 'outbox.retry' AND subject_id = $1", {std::to_string(id)}).get_int(0, 0) == 1);
+    BOOST_TEST(call("POST", retry, &root).status == 404);  // not dead any more
+    BOOST_TEST(call("POST", std::string(admin::outbox_path) + "/abc/retry", &root).status == 404);
+}
+
+BOOST_AUTO_TEST_CASE(payments_are_found_by_invoice_reference_telegram_id_and_state) {
+    auto root = user("Root", "admin"), payer = user("Payer"), other = user("Other");
+    auto plan = db().exec("SELECT id FROM plans ORDER BY id LIMIT 1").get(0, 0);
+    const std::string invoice = "ADM-" + std::to_string(testing::unique_number());
+    const long long id = db().exec("INSERT INTO payment_records (invoice, user_id, plan_id, amount, currency, state, provider_ref, approved_at) "
+                                   "VALUES ($1, $2, $3, 19.99, 'USD', 'approved', $4, now()) RETURNING id",
+                                   {invoice, payer.id, plan, "REF" + invoice}).get_int(0, 0);
+    db().exec("INSERT INTO payment_records (invoice, user_id, plan_id, amount, currency) VALUES ($1, $2, $3, 5, 'USD')",
+              {invoice + "-x", other.id, plan});
+    db().exec("INSERT INTO payment_confirmations (provider_ref, state_code, payment_record_id, raw_payload, outcome) VALUES ($1, 1, $2, '{}', 'approved')",
+              {"REF" + invoice, id});
+    const std::string payments = std::string(admin::payments_path);
+    for (const std::string& q : {invoice, "REF" + invoice, std::to_string(payer.telegram_id)}) {
+        auto found = testing::body_json(call("GET", payments + "?q=" + q, &root));
+        BOOST_TEST_REQUIRE(found["items"].size() == 1u, q);
+        BOOST_TEST(found["items"][0]["id"] == id);
+        BOOST_TEST(found["items"][0]["amount"] == "19.99");
+    }
+    auto approved = testing::body_json(call("GET", payments + "?q=" + std::to_string(other.telegram_id) + "&state=approved", &root));
+    BOOST_TEST(approved["items"].size() == 0u);
+    BOOST_TEST(call("GET", payments + "?state=paid", &root).status == 422);
+    BOOST_TEST(call("GET", payments + "?cursor=zzz", &root).status == 400);
+    auto one = call("GET", payments + "/" + std::to_string(id), &root);
+    BOOST_TEST_REQUIRE(one.status == 200, one.body);
+    Json p = testing::body_json(one)["payment"];
+    BOOST_TEST(p["invoice"] == invoice);
+    BOOST_TEST_REQUIRE(p["confirmations"].size() == 1u);
+    BOOST_TEST(p["confirmations"][0]["outcome"] == "approved");
+    BOOST_TEST(!p["confirmations"][0].contains("raw_payload"));  // the buyer's details stay in the database
+    BOOST_TEST(call("GET", payments + "/999999999", &root).status == 404);
+    BOOST_TEST(call("GET", payments + "/x", &root).status == 404);
 }

@@ -1,5 +1,6 @@
 // admin — what admins (role admin) do through the API: find people, ban and unban them, change
-// their role, and read the audit trail. Every change is audited in its own transaction.
+// their role, grant and revoke PRIME, see the platform's figures and payments, retry dead
+// outbox rows, and read the audit trail. Every change is audited in its own transaction.
 #pragma once
 
 #include "http.hpp"
@@ -12,6 +13,9 @@ namespace admin {
 
 inline constexpr std::string_view users_path = "/api/webapp/admin/users";  // + "/" + id + "/ban" | "/unban" | "/role"
 inline constexpr std::string_view audit_path = "/api/webapp/admin/audit";
+inline constexpr std::string_view stats_path = "/api/webapp/admin/stats";
+inline constexpr std::string_view outbox_path = "/api/webapp/admin/outbox";      // + "/" + id + "/retry"
+inline constexpr std::string_view payments_path = "/api/webapp/admin/payments";  // + "/" + id
 
 struct Settings {
     pnptv::DatabaseSettings database;
