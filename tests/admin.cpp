@@ -270,3 +270,60 @@ BOOST_AUTO_TEST_CASE(payments_are_found_by_invoice_reference_telegram_id_and_sta
     BOOST_TEST(call("GET", payments + "/999999999", &root).status == 404);
     BOOST_TEST(call("GET", payments + "/x", &root).status == 404);
 }
+
+BOOST_AUTO_TEST_CASE(a_broadcast_reaches_its_segment_and_skips_who_cant_receive_it) {
+    auto root = user("Root", "admin");
+    const std::string tag = std::to_string(testing::unique_number());
+    // Five Spanish-speaking PRIME members, one of whom blocked the bot, one banned, one not age-confirmed.
+    std::vector<testing::TestUser> es_prime;
+    for (int i = 0; i < 5; ++i) {
+        es_prime.push_back(testing::make_user(settings.web.session, "Es" + tag, "user", "prime"));
+        db().exec("UPDATE users SET language = 'es', age_verified_at = now() WHERE id = $1", {es_prime.back().id});
+    }
+    db().exec("UPDATE users SET unreachable_at = now() WHERE id = $1", {es_prime[0].id});
+    db().exec("UPDATE users SET banned_at = now() WHERE id = $1", {es_prime[1].id});
+    db().exec("UPDATE users SET age_verified_at = NULL WHERE id = $1", {es_prime[2].id});
+    auto en_prime = testing::make_user(settings.web.session, "En" + tag, "user", "prime");
+    db().exec("UPDATE users SET language = 'en', age_verified_at = now() WHERE id = $1", {en_prime.id});
+    const std::string path = std::string(admin::broadcasts_path);
+    for (const auto& [body, want] : std::vector<std::pair<std::string, std::string>>{
+             {"{}", "missing_field"}, {R"({"text":""})", "invalid_length"}, {Json{{"text", std::string(4097, 'a')}}.dump(), "invalid_length"},
+             {R"({"text":"hi","tier":"gold"})", "invalid_field"}, {R"({"text":"hi","language":"fr"})", "invalid_field"},
+             {R"({"text":"hi","segment":"all"})", "unknown_field"}}) {
+        auto r = call("POST", path, &root, body);
+        BOOST_TEST(r.status == 422, body << " → " << r.body);
+        BOOST_TEST(code(r) == want, body << " → " << r.body);
+    }
+    BOOST_TEST(call("POST", path, &en_prime, R"({"text":"hi"})").status == 403);
+    auto r = call("POST", path, &root, Json{{"text", "¡Hola " + tag + "!"}, {"tier", "prime"}, {"language", "es"}}.dump());
+    BOOST_TEST_REQUIRE(r.status == 201, r.body);
+    Json b = testing::body_json(r)["broadcast"];
+    auto expected = db().exec("SELECT count(*) FROM users WHERE tier = 'prime' AND language = 'es' AND telegram_id IS NOT NULL AND unreachable_at IS NULL "
+                              "AND banned_at IS NULL AND deleted_at IS NULL AND age_verified_at IS NOT NULL").get_int(0, 0);
+    BOOST_TEST(b["recipients"] == expected);
+    BOOST_TEST(b["pending"] == expected);
+    BOOST_TEST(b["delivered"] == 0);
+    const long long id = b["id"];
+    // Exactly the two reachable ones of this test got a row; nobody else of the test did.
+    auto mine = [&](long long user_id) {
+        return db().exec("SELECT count(*) FROM outbox WHERE broadcast_id = $1 AND user_id = $2", {id, user_id}).get_int(0, 0);
+    };
+    BOOST_TEST(mine(es_prime[3].id) == 1);
+    BOOST_TEST(mine(es_prime[4].id) == 1);
+    for (int i : {0, 1, 2}) BOOST_TEST(mine(es_prime[static_cast<size_t>(i)].id) == 0);
+    BOOST_TEST(mine(en_prime.id) == 0);
+    auto payload = Json::parse(db().exec("SELECT payload FROM outbox WHERE broadcast_id = $1 AND user_id = $2", {id, es_prime[3].id}).get(0, 0));
+    BOOST_TEST(payload["method"] == "sendMessage");
+    BOOST_TEST(payload["chat_id"] == es_prime[3].telegram_id);
+    BOOST_TEST(payload["text"] == "¡Hola " + tag + "!");
+    // Progress follows the rows.
+    db().exec("UPDATE outbox SET delivered_at = now() WHERE broadcast_id = $1 AND user_id = $2", {id, es_prime[3].id});
+    db().exec("UPDATE outbox SET dead_at = now(), last_error = 'Telegram 403' WHERE broadcast_id = $1 AND user_id = $2", {id, es_prime[4].id});
+    Json progress = testing::body_json(call("GET", path + "/" + std::to_string(id), &root))["broadcast"];
+    BOOST_TEST(progress["delivered"].get<long long>() >= 1);
+    BOOST_TEST(progress["failed"].get<long long>() >= 1);
+    BOOST_TEST(progress["delivered"].get<long long>() + progress["failed"].get<long long>() + progress["pending"].get<long long>() == expected);
+    BOOST_TEST(db().exec("SELECT count(*) FROM audit_log WHERE action = 'broadcast.send' AND subject_id = $1", {std::to_string(id)}).get_int(0, 0) == 1);
+    BOOST_TEST(call("GET", path + "/999999999", &root).status == 404);
+    BOOST_TEST(call("GET", path + "/x", &root).status == 404);
+}

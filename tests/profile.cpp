@@ -99,7 +99,7 @@ Response bot_message(long long telegram_id, const std::string& first_name, const
     static const auto bot = testing::settings<telegram_webhook::Settings>(
         {{"TELEGRAM_BOT_USERNAME", "PNPtvTestBot"}, {"TELEGRAM_WEBHOOK_SECRET", "hook"}, {"PUBLIC_BASE_URL", "https://pnptv.test"},
          {"PAYMENT_LINK_SECRET", "link"}, {"AGORA_APP_ID", "970CA35de60c44645bbae8a215061b33"},
-         {"AGORA_APP_CERTIFICATE", "5CFd2fd1755d40ecb72977518be15d3b"}});
+         {"AGORA_APP_CERTIFICATE", "5CFd2fd1755d40ecb72977518be15d3b"}, {"HANGOUT_INVITE_SECRET", "invites"}});
     Json update = {{"update_id", testing::unique_number()},
                    {"message", {{"message_id", 1}, {"date", 1},
                                 {"from", {{"id", telegram_id}, {"is_bot", false}, {"first_name", first_name}, {"username", "ana_tg"}}},

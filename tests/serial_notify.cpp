@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 
 #include "../functions/notify-worker/handler.hpp"
+#include "broadcasts.hpp"
 #include "crypto.hpp"
 #include "pg.hpp"
 #include "testing.hpp"
@@ -365,6 +367,24 @@ BOOST_AUTO_TEST_CASE(pacing_thirty_messages_a_second_overall) {
     BOOST_TEST(pacer.reserve(500, now + 10s).wait.count() == 0);
 }
 
+BOOST_AUTO_TEST_CASE(pacing_broadcasts_at_most_25_a_second_beside_the_rest) {
+    TelegramPacer pacer;
+    auto now = TelegramPacer::Clock::now();
+    const auto t0 = now;
+    std::vector<long long> bulk_starts;
+    for (long long chat = 1; chat <= 60; ++chat) {
+        auto slot = pacer.reserve(chat, now, true);
+        BOOST_TEST(slot.booked);
+        now += slot.wait;
+        bulk_starts.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(now - t0).count());
+    }
+    for (size_t i = 25; i < bulk_starts.size(); ++i) BOOST_TEST(bulk_starts[i] - bulk_starts[i - 25] >= 1050);
+    // A message that isn't a broadcast goes in the gap, at the overall pace.
+    auto urgent = pacer.reserve(1000, now);
+    BOOST_TEST(urgent.booked);
+    BOOST_TEST(urgent.wait.count() == 34);
+}
+
 BOOST_AUTO_TEST_CASE(pacing_a_busy_chat_holds_back_no_other_chat) {
     TelegramPacer pacer;
     const auto t0 = TelegramPacer::Clock::now();
@@ -406,6 +426,49 @@ BOOST_AUTO_TEST_CASE(drain_once_sends_records_and_returns_what_it_handled) {
     BOOST_TEST(w.calls_to(701) == 1);
     BOOST_TEST(w.calls_to(702) == 1);
     BOOST_TEST(w.calls_to(703) == 1);
+    pnptv::configure_connections(testing::settings<pnptv::StoreSettings>());
+}
+
+// The figure: 1,000 people, two workers running at once; each person once, never more
+// than 25 in any second as the Bot API saw them, and a receipt queued meanwhile isn't held back.
+BOOST_AUTO_TEST_CASE(a_broadcast_to_a_thousand_is_paced_and_sent_once_each) {
+    World& w = fresh_world();
+    auto s = testing::settings<notify_worker::Settings>(w.values());
+    pnptv::configure_connections(s);  // db() on this world's database, for queue_broadcast
+    w.pg->exec("INSERT INTO users (telegram_id, first_name, age_verified_at) SELECT 800000 + n, 'B', now() FROM generate_series(1, 1000) n");
+    w.pg->exec("INSERT INTO users (telegram_id, first_name, age_verified_at, unreachable_at) VALUES (799999, 'Gone', now(), now())");
+    const long long admin = w.add_user(700000);
+    const long long id = pnptv::queue_broadcast(admin, "news", {});
+    BOOST_TEST(pnptv::broadcast_progress(id)["recipients"] == 1000);
+    w.start_worker();
+    w.start_worker();
+    BOOST_TEST_REQUIRE(testing::wait_for([&] { return w.calls().size() >= 100; }, 30));
+    const long long receipt = w.queue_message(admin, 700000, "your receipt");
+    BOOST_TEST(testing::wait_for([&] { return w.row_state(receipt) == "delivered"; }, 5));
+    BOOST_TEST_REQUIRE(testing::wait_for([&] { return pnptv::broadcast_progress(id)["delivered"] == 1000; }, 120));
+    w.stop_workers();
+    std::map<long long, int> per_chat;
+    std::vector<double> at;
+    for (const auto& c : w.calls()) {
+        const long long chat = c["body"].value("chat_id", 0LL);
+        if (chat == 700000) continue;
+        ++per_chat[chat];
+        at.push_back(c["at"].get<double>());
+    }
+    BOOST_TEST(per_chat.size() == 1000u);
+    BOOST_TEST(std::all_of(per_chat.begin(), per_chat.end(), [](const auto& kv) { return kv.second == 1; }));
+    BOOST_TEST(per_chat.count(799999) == 0u);  // who blocked the bot isn't sent to
+    std::sort(at.begin(), at.end());
+    size_t worst = 0;
+    for (size_t i = 0, j = 0; i < at.size(); ++i) {
+        while (at[i] - at[j] >= 1.0) ++j;
+        worst = std::max(worst, i - j + 1);
+    }
+    BOOST_TEST(worst <= 25u, "at most " << worst << " in one second");
+    BOOST_TEST(worst >= 20u, "at most " << worst << " in one second");  // and not needlessly slow
+    auto progress = pnptv::broadcast_progress(id);
+    BOOST_TEST(progress["pending"] == 0);
+    BOOST_TEST(progress["failed"] == 0);
     pnptv::configure_connections(testing::settings<pnptv::StoreSettings>());
 }
 

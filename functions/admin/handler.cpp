@@ -5,6 +5,7 @@
 #include "audit.hpp"
 #include "authz.hpp"
 #include "bans.hpp"
+#include "broadcasts.hpp"
 #include "cursor.hpp"
 #include "fields.hpp"
 #include "messages.hpp"
@@ -316,6 +317,28 @@ Response payment(const Settings& s, const Request& request, const PathParams& pa
     return Response::json(200, {{"payment", out}});
 }
 
+// A message to every member or a segment, queued through the outbox (common/broadcasts).
+Response broadcast(const Settings& s, const Request& request, const PathParams&) {
+    Identity me = require_admin(s.web, request);
+    Json body = parse_json_object(request);
+    reject_unknown_fields(body, {"text", "tier", "language"});
+    auto text = text_field(body, "text", {1, 4096, true});
+    if (!text) throw HttpError(422, "missing_field", "text is required.", "text");
+    BroadcastSegment segment{choice_field(body, "tier", {"free", "prime"}), choice_field(body, "language", {"en", "es"})};
+    const long long id = queue_broadcast(me.user_id, *text, segment);
+    return Response::json(201, {{"broadcast", broadcast_progress(id)}});
+}
+
+Response broadcast_status(const Settings& s, const Request& request, const PathParams& params) {
+    require_admin(s.web, request);
+    auto id = parse_id(find_value(params, "id").value_or(""));
+    Json progress = id ? broadcast_progress(*id) : Json(nullptr);
+    if (progress.is_null()) throw HttpError(404, "not_found", "No such broadcast.");
+    Response r = Response::json(200, {{"broadcast", progress}});
+    r.headers.emplace_back("Cache-Control", "private, no-store");
+    return r;
+}
+
 const RoutePolicy api = body(0).limit("pnptv_api:50");
 const std::string user_path = std::string(users_path) + "/:id";
 const Router<Settings> routes({
@@ -330,6 +353,8 @@ const Router<Settings> routes({
     {"POST", std::string(outbox_path) + "/:id/retry", retry_outbox, api},
     {"GET", std::string(payments_path), payments, api},
     {"GET", std::string(payments_path) + "/:id", payment, api},
+    {"POST", std::string(broadcasts_path), broadcast, api.body(20 * 1024)},
+    {"GET", std::string(broadcasts_path) + "/:id", broadcast_status, api},
 });
 
 }  // namespace

@@ -16,6 +16,7 @@ inline constexpr std::string_view audit_path = "/api/webapp/admin/audit";
 inline constexpr std::string_view stats_path = "/api/webapp/admin/stats";
 inline constexpr std::string_view outbox_path = "/api/webapp/admin/outbox";      // + "/" + id + "/retry"
 inline constexpr std::string_view payments_path = "/api/webapp/admin/payments";  // + "/" + id
+inline constexpr std::string_view broadcasts_path = "/api/webapp/admin/broadcasts";  // + "/" + id
 
 struct Settings {
     pnptv::DatabaseSettings database;

@@ -26,16 +26,25 @@ namespace {
 // Due rows, oldest first, skipping those another worker holds. A claim lasts claim_seconds:
 // a worker that dies mid-batch leaves rows another worker takes over once the claim expires.
 constexpr const char* claim_sql = R"sql(
-WITH due AS (
+WITH urgent AS (
     SELECT id FROM outbox
-     WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= now()
+     WHERE delivered_at IS NULL AND dead_at IS NULL AND broadcast_id IS NULL AND next_attempt_at <= now()
        AND (claimed_until IS NULL OR claimed_until < now()) AND (kind <> 'telegram' OR $3)
      ORDER BY next_attempt_at, id
      LIMIT $1
-       FOR UPDATE SKIP LOCKED)
+       FOR UPDATE SKIP LOCKED),
+-- Broadcasts fill what is left of the batch: they never hold back a receipt or a notice.
+bulk AS (
+    SELECT id FROM outbox
+     WHERE delivered_at IS NULL AND dead_at IS NULL AND broadcast_id IS NOT NULL AND next_attempt_at <= now()
+       AND (claimed_until IS NULL OR claimed_until < now()) AND $3
+     ORDER BY next_attempt_at, id
+     LIMIT GREATEST($1 - (SELECT count(*) FROM urgent), 0)
+       FOR UPDATE SKIP LOCKED),
+due AS (SELECT id FROM urgent UNION ALL SELECT id FROM bulk)
 UPDATE outbox o SET claimed_until = now() + make_interval(secs => $2), attempts = o.attempts + 1
   FROM due WHERE o.id = due.id
-RETURNING o.id, o.kind, COALESCE(o.user_id, 0) AS user_id, o.payload::text AS payload, o.attempts,
+RETURNING o.id, o.kind, COALESCE(o.user_id, 0) AS user_id, o.payload::text AS payload, o.attempts, o.broadcast_id IS NOT NULL AS bulk,
           COALESCE((SELECT u.unreachable_at IS NOT NULL FROM users u WHERE u.id = o.user_id), false) AS unreachable
 )sql";
 
@@ -148,13 +157,14 @@ void record(const Settings& s, const OutboxRow& row, const Delivery& d) {
 
 }  // namespace
 
-TelegramPacer::Slot TelegramPacer::reserve(long long chat_id, Clock::time_point now) {
+TelegramPacer::Slot TelegramPacer::reserve(long long chat_id, Clock::time_point now, bool bulk) {
     using std::chrono::duration_cast, std::chrono::milliseconds;
     auto previous = last_per_chat_.find(chat_id);
     const auto chat_due = previous == last_per_chat_.end() ? now : previous->second + per_chat_gap;
     if (chat_due > now + overall_gap) return {false, duration_cast<milliseconds>(chat_due - now)};
-    const auto start = std::max({now, last_any_ + overall_gap, chat_due});
+    const auto start = std::max({now, last_any_ + overall_gap, chat_due, bulk ? last_bulk_ + bulk_gap : now});
     last_any_ = start;
+    if (bulk) last_bulk_ = start;
     if (last_per_chat_.size() > 10000) last_per_chat_.clear();  // chats seen long ago no longer constrain
     last_per_chat_[chat_id] = start;
     return {true, duration_cast<milliseconds>(start - now)};
@@ -198,6 +208,7 @@ int drain_once(const Settings& s) {
         row.payload = Json::parse(claimed.get(i, "payload"), nullptr, false);
         row.attempts = static_cast<int>(claimed.get_int(i, "attempts"));
         row.recipient_unreachable = claimed.get_bool(i, "unreachable");
+        row.bulk = claimed.get_bool(i, "bulk");
         rows.push_back(std::move(row));
     }
     std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
@@ -206,9 +217,9 @@ int drain_once(const Settings& s) {
     int sent = 0;
     for (; done < rows.size() && !stop_requested(); ++done) {
         if (rows[done].kind == "telegram" && !rows[done].recipient_unreachable) {
-            // Never waits longer than the overall gap (34 ms): a chat that isn't due goes back to
-            // the queue, so SIGTERM and the claim's expiry never wait on a busy chat.
-            auto slot = pacer().reserve(telegram_chat(rows[done].payload), Clock::now());
+            // Never waits longer than a gap (34 ms, a broadcast's 42 ms): a chat that isn't due goes
+            // back to the queue, so SIGTERM and the claim's expiry never wait on a busy chat.
+            auto slot = pacer().reserve(telegram_chat(rows[done].payload), Clock::now(), rows[done].bulk);
             if (!slot.booked) {
                 db().exec(defer_sql, {rows[done].id, static_cast<long long>(slot.wait.count())});
                 continue;

@@ -42,14 +42,18 @@ public:
     using Clock = std::chrono::steady_clock;
     static constexpr std::chrono::milliseconds overall_gap{34};
     static constexpr std::chrono::milliseconds per_chat_gap{1000};
+    // Broadcasts (bulk): at most 25 a second, with room for the network's jitter (25 take 1.05 s),
+    // leaving the rest of Telegram's 30 for everything else.
+    static constexpr std::chrono::milliseconds bulk_gap{42};
     struct Slot {
         bool booked;
         std::chrono::milliseconds wait;  // booked: before sending (≤ overall_gap); else: until the chat is due
     };
-    Slot reserve(long long chat_id, Clock::time_point now);
+    Slot reserve(long long chat_id, Clock::time_point now, bool bulk = false);
 
 private:
     Clock::time_point last_any_{};
+    Clock::time_point last_bulk_{};
     std::unordered_map<long long, Clock::time_point> last_per_chat_;
 };
 
@@ -67,6 +71,7 @@ struct OutboxRow {
     pnptv::Json payload;
     int attempts = 0;  // including this one
     bool recipient_unreachable = false;
+    bool bulk = false;  // a broadcast's message: paced apart
 };
 
 Delivery deliver(const Settings& settings, const OutboxRow& row);
