@@ -47,7 +47,7 @@ TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.cpp=$(BUILD)/obj/%.o)
 TEST_SRC    := $(wildcard tests/*.cpp)
 TEST_BIN    := $(patsubst tests/%.cpp,$(BUILD)/tests/%,$(TEST_SRC))
 TOOLS       := $(patsubst scripts/tools/%.cpp,%,$(wildcard scripts/tools/*.cpp))
-BENCH_BIN   := noop-responder noop-get-responder pg-connect with-stdin
+BENCH_BIN   := noop-responder noop-get-responder pg-connect with-stdin ws-fanout
 BIN         := $(FUNCTIONS:%=$(BUILD)/bin/%) $(TOOLS:%=$(BUILD)/bin/%) $(BENCH_BIN:%=$(BUILD)/bin/%)
 
 .PHONY: all run stop test asan fuzz clean setup FORCE
@@ -116,6 +116,10 @@ $(BUILD)/bin/noop-get-responder: $(BUILD)/obj/scripts/bench/noop_get_responder.o
 $(BUILD)/bin/pg-connect: scripts/bench/pg_connect.c
 	@mkdir -p $(@D)
 	$(CC) -O2 -I/usr/include/postgresql $< -lpq -o $@
+# The chat benchmark's WebSocket subscribers (scripts/bench-chat).
+$(BUILD)/bin/ws-fanout: scripts/bench/ws_fanout.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -Wall -Wextra -Werror $< -o $@
 $(BUILD)/bin/with-stdin: scripts/bench/with_stdin.c
 	@mkdir -p $(@D)
 	$(CC) -O2 -static $< -o $@

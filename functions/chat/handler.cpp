@@ -31,6 +31,12 @@ Json message_json(const PgResult& r, int i) {
 
 enum class Use { read, post };
 
+void require_unmuted(const Identity& me, const Room& room) {
+    auto muted = db().exec("SELECT to_char(until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM chat_mutes "
+                           "WHERE room = $1 AND user_id = $2 AND until > now()", {room.name, me.user_id});
+    if (muted.rows()) throw HttpError(403, "muted", "You are muted in this room until " + muted.get(0, 0) + ".");
+}
+
 // Who may read and post where. A room one may not know of is a 404; a PRIME stream for a free
 // member a 403 with an upsell code; a mute a 403 until it ends.
 void require_access(const Identity& me, const Room& room, Use use) {
@@ -49,9 +55,9 @@ void require_access(const Identity& me, const Room& room, Use use) {
             throw HttpError(403, "prime_required", "This stream is for PRIME members.");
         if (use == Use::post && r.get(0, "status") != "live") throw HttpError(409, "stream_ended", "This stream has ended.");
     }
-    auto muted = db().exec("SELECT to_char(until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM chat_mutes "
-                           "WHERE room = $1 AND user_id = $2 AND until > now()", {room.name, me.user_id});
-    if (muted.rows()) throw HttpError(403, "muted", "You are muted in this room until " + muted.get(0, 0) + ".");
+    // Posting checks the mute in its own INSERT (one round trip less on the hot path).
+    if (use == Use::post) return;
+    require_unmuted(me, room);
 }
 
 Room room_param(const PathParams& params) {
@@ -88,7 +94,10 @@ Response post_message(const Settings& s, const Request& request, const PathParam
                        "    AND NOT EXISTS (SELECT 1 FROM chat_mutes m WHERE m.room = $1 AND m.user_id = $2 AND m.until > now()) "
                        "  RETURNING *) SELECT " + message_columns + " FROM c JOIN users u ON u.id = c.user_id",
                        {room.name, me.user_id, *text});
-    if (r.rows() == 0) throw HttpError(403, "forbidden", "This account can't post here.");
+    if (r.rows() == 0) {
+        require_unmuted(me, room);  // says until when
+        throw HttpError(403, "forbidden", "This account can't post here.");
+    }
     Json message = message_json(r, 0);
     // Stored first, then pushed at once; if nginx doesn't take it, the outbox retries (the message
     // is in the history meanwhile, which a page reads when it reconnects).
