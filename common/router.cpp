@@ -93,7 +93,8 @@ Response failure_response(std::exception_ptr failure, const Request& request) {
 }
 
 std::string describe_routes(const std::vector<RouteSpec>& table, const std::vector<GuardedPage>& guarded_pages,
-                            const std::vector<FileLocation>& file_locations) {
+                            const std::vector<FileLocation>& file_locations,
+                            const std::vector<UpstreamLocation>& upstream_locations) {
     std::string out;
     for (const RouteSpec& r : table) {
         const RoutePolicy& p = r.policy;
@@ -112,6 +113,7 @@ std::string describe_routes(const std::vector<RouteSpec>& table, const std::vect
         if (f.max_age_seconds) out += " max-age=" + std::to_string(f.max_age_seconds);
         out += "\n";
     }
+    for (const auto& u : upstream_locations) out += "upstream " + u.path + " " + u.setting + "\n";
     return out;
 }
 

@@ -78,10 +78,18 @@ struct FileLocation {
     long long max_age_seconds = 0;
 };
 
-// One line per route (and per guarded page and file location): the --routes format, see
-// docs/routes.md.
+// An internal location nginx proxies to the URL a setting names (a radio station's stream),
+// reached only through a function's X-Accel-Redirect: the function decides who, nginx streams.
+struct UpstreamLocation {
+    std::string path;     // "/__radio/stream"
+    std::string setting;  // "RADIO_STREAM_URL"
+};
+
+// One line per route (and per guarded page, file and upstream location): the --routes format,
+// see docs/routes.md.
 std::string describe_routes(const std::vector<RouteSpec>& table, const std::vector<GuardedPage>& guarded_pages,
-                            const std::vector<FileLocation>& file_locations = {});
+                            const std::vector<FileLocation>& file_locations = {},
+                            const std::vector<UpstreamLocation>& upstream_locations = {});
 
 template <class S>
 using Handler = Response (*)(const S& settings, const Request&, const PathParams&);

@@ -300,7 +300,7 @@ int run_daemon(const Daemon& daemon, int argc, char** argv) {
 }
 
 int run(const Function& function, int argc, char** argv) {
-    if (auto rc = describe(argc, argv, describe_routes(function.routes, function.guarded_pages, function.file_locations), function.start)) return *rc;
+    if (auto rc = describe(argc, argv, describe_routes(function.routes, function.guarded_pages, function.file_locations, function.upstream_locations), function.start)) return *rc;
     if (!start_up(function.name, function.start)) return 2;
     if (FCGX_Init() != 0) return 1;
     if (FCGX_IsCGI()) return run_cgi(function);

@@ -45,6 +45,7 @@ struct Function {
     std::vector<RouteSpec> routes;             // paths and their policy (--routes)
     std::vector<GuardedPage> guarded_pages;    // static pages its guard route protects (--routes)
     std::vector<FileLocation> file_locations;  // folders nginx serves for it (--routes)
+    std::vector<UpstreamLocation> upstream_locations;  // streams nginx proxies for it (--routes)
     Start start;
     std::function<Response(const Request&)> handle;  // after start
     // For the one path where the generic request/response machinery is measurable waste

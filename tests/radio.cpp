@@ -18,7 +18,8 @@ const std::string fake = testing::start_fake_api();
 
 radio::Settings settings(Pairs extra = {}) {
     Pairs v = {{"NAVIDROME_URL", fake}, {"NAVIDROME_USER", "radio"}, {"NAVIDROME_PASSWORD", "sesame"}, {"NAVIDROME_TIMEOUT_MS", "500"},
-               {"RADIO_CACHE_SECONDS", "30"}, {"RADIO_STREAM_URL", "https://radio.pnptv.test/stream"}};
+               {"RADIO_CACHE_SECONDS", "30"}, {"RADIO_STREAM_URL", "https://radio.pnptv.test/stream"},
+               {"SESSION_SECRETS", "radio-secret"}, {"PUBLIC_BASE_URL", "https://pnptv.test"}};
     for (const auto& p : extra) v.push_back(p);
     return testing::settings<radio::Settings>(v);
 }
@@ -50,7 +51,8 @@ BOOST_AUTO_TEST_CASE(one_navidrome_call_serves_every_listener_for_the_cache_wind
     BOOST_TEST(now["entries"][0]["title"] == "Noche Larga");
     BOOST_TEST(now["entries"][0]["artist"] == "Los Fakes");
     BOOST_TEST(now["entries"][0]["duration_seconds"] == 215);
-    BOOST_TEST(now["stream_url"] == "https://radio.pnptv.test/stream");
+    BOOST_TEST(now["stream_url"] == "/api/webapp/radio/stream");  // ours: the station's address is never told
+    BOOST_TEST(now["listeners"] == "everyone");
     for (int i = 0; i < 10; ++i) BOOST_TEST(listen(s)["entries"][0]["title"] == "Noche Larga");
     BOOST_TEST(navidrome_calls() - before == 1);
 }
@@ -118,4 +120,36 @@ BOOST_AUTO_TEST_CASE(other_methods_and_bad_settings) {
     BOOST_TEST(radio::handle(settings(), testing::make_request("POST", std::string(radio::now_playing_path))).status == 405);
     BOOST_CHECK_THROW(settings({{"RADIO_STREAM_URL", "icecast://x"}}), ConfigError);
     BOOST_CHECK_THROW(testing::settings<radio::Settings>({{"NAVIDROME_URL", fake}}), ConfigError);  // no user, no password
+}
+
+namespace {
+Response tune_in(const radio::Settings& s, const testing::TestUser* who) {
+    Pairs headers;
+    if (who) headers.emplace_back("cookie", who->cookie);
+    return radio::handle(s, testing::make_request("GET", std::string(radio::stream_path), {}, headers));
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(the_stream_is_for_everyone_or_prime_members_as_set) {
+    const auto open = settings();
+    auto anyone = tune_in(open, nullptr);
+    BOOST_TEST(anyone.status == 200);
+    BOOST_TEST(find_value(anyone.headers, "X-Accel-Redirect").value_or("") == "/__radio/stream");
+    const auto prime_only = settings({{"RADIO_LISTENERS", "prime"}});
+    auto free = testing::make_user(prime_only.web.session, "Free"), prime = testing::make_user(prime_only.web.session, "Prime", "user", "prime");
+    BOOST_TEST(listen(prime_only)["listeners"] == "prime");
+    auto nobody = tune_in(prime_only, nullptr);
+    BOOST_TEST(nobody.status == 401);
+    BOOST_TEST(!find_value(nobody.headers, "X-Accel-Redirect").has_value());
+    auto upsell = tune_in(prime_only, &free);
+    BOOST_TEST(upsell.status == 403);
+    BOOST_TEST(testing::body_json(upsell)["error"]["code"] == "prime_required");
+    BOOST_TEST(!find_value(upsell.headers, "X-Accel-Redirect").has_value());
+    BOOST_TEST(find_value(tune_in(prime_only, &prime).headers, "X-Accel-Redirect").value_or("") == "/__radio/stream");
+    // No station configured: nothing to tune in to; a listeners value we don't know stops start-up.
+    auto none = testing::settings<radio::Settings>({{"NAVIDROME_URL", fake}, {"NAVIDROME_USER", "radio"}, {"NAVIDROME_PASSWORD", "x"},
+                                                    {"SESSION_SECRETS", "s"}, {"PUBLIC_BASE_URL", "https://pnptv.test"}});
+    BOOST_TEST(tune_in(none, nullptr).status == 404);
+    BOOST_TEST(listen(none)["stream_url"].is_null());
+    BOOST_CHECK_THROW(settings({{"RADIO_LISTENERS", "vip"}}), ConfigError);
 }

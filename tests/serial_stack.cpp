@@ -31,7 +31,9 @@ struct Stack {
     std::string env = "export PNPTV_ENV_FILE=env.example STACK_RUN_DIR='" + dir + "' STACK_HTTP_PORT=" + std::to_string(port) +
                       " STACK_PG_PORT=" + std::to_string(testing::free_port()) +
                       " STACK_REDIS_PORT=" + std::to_string(testing::free_port()) + " STACK_WORKERS=2" +
-                      " EPAYCO_API_BASE='" + fake_api + "'\n"
+                      " EPAYCO_API_BASE='" + fake_api + "'" +
+                      // The fake's station, for PRIME members only.
+                      " RADIO_STREAM_URL='" + fake_api + "/radio.mp3' RADIO_LISTENERS=prime\n"
                       // The stack's own services, not the test run's (the environment would win).
                       "unset DATABASE_URL REDIS_URL\n";
     std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port) + path; }
@@ -457,6 +459,30 @@ BOOST_AUTO_TEST_CASE(chat_reaches_websocket_and_eventsource_subscribers_through_
     auto end = testing::http("POST", stack.url("/api/webapp/live/streams/" + std::to_string(stream) + "/end"), {}, {"Cookie: " + ana});
     BOOST_TEST_REQUIRE(end.status == 200, end.body);
     BOOST_TEST(testing::wait_for([&] { return has_line(dir + "/carl-live.ws", "\"type\":\"ended\""); }), read_text(dir + "/carl-live.ws"));
+}
+
+BOOST_AUTO_TEST_CASE(nginx_streams_the_radio_to_who_may_listen) {
+    Stack& stack = ::stack();
+    const std::string url = stack.url("/api/webapp/radio/stream");
+    auto nobody = testing::http("GET", url);
+    BOOST_TEST(nobody.status == 401);
+    BOOST_TEST(testing::body_json({401, {}, {}, nobody.body})["error"]["code"] == "unauthenticated");
+    const std::string free = log_in_through_nginx(stack, 3000000201);
+    auto upsell = testing::http("GET", url, {}, {"Cookie: " + free});
+    BOOST_TEST(upsell.status == 403);
+    BOOST_TEST(upsell.body.find("ID3") == std::string::npos);
+    const std::string member = log_in_through_nginx(stack, 3000000202);
+    BOOST_TEST_REQUIRE(stack.sh("PNPTV_ENV_FILE=\"$STACK_RUN_DIR/env\" scripts/make-admin 3000000202").status == 0);
+    auto audio = testing::http("GET", url, {}, {"Cookie: " + member});
+    BOOST_TEST(audio.status == 200);
+    BOOST_TEST(audio.header("content-type").value_or("") == "audio/mpeg");
+    BOOST_TEST(audio.body.rfind("ID3pnptv-radio-bytes", 0) == 0u);
+    // The station never sees a session, and nobody reaches it but through the check.
+    BOOST_TEST(testing::http("GET", fake_api + "/__station_cookies").body == "{\"count\": 0}");
+    BOOST_TEST(testing::http("GET", stack.url("/__radio/stream"), {}, {"Cookie: " + member}).status == 404);
+    auto now = testing::http("GET", stack.url("/api/webapp/radio/now-playing"));
+    BOOST_TEST(now.body.find("radio.mp3") == std::string::npos);
+    BOOST_TEST(now.body.find("\"stream_url\":\"/api/webapp/radio/stream\"") != std::string::npos, now.body);
 }
 
 BOOST_AUTO_TEST_CASE(nginx_answers_bad_requests_with_json) {

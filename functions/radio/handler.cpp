@@ -17,7 +17,9 @@ Response answer(const Settings& s, const std::optional<NowPlaying>& now, bool st
                  {"entries", now ? radio_entries_json(now->entries) : Json::array()},
                  {"stale", stale},
                  {"fetched_at", now && now->fetched_at ? Json(now->fetched_at) : Json(nullptr)},
-                 {"stream_url", s.stream_url ? Json(*s.stream_url) : Json(nullptr)}};
+                 // Our own path, never the station's address (that would pass by a PRIME-only check).
+                 {"stream_url", s.stream_url ? Json(std::string(stream_path)) : Json(nullptr)},
+                 {"listeners", s.prime_only ? "prime" : "everyone"}};
     Response r = Response::json(200, body);
     r.headers.emplace_back("Cache-Control", "public, max-age=" + std::to_string(s.cache_seconds));
     return r;
@@ -49,15 +51,30 @@ Response now_playing(const Settings& s, const Request&, const PathParams&) {
     }
 }
 
+// The station's audio: nginx streams it (internal location, proxied to RADIO_STREAM_URL) once
+// this says the listener may — anyone, or with RADIO_LISTENERS=prime a PRIME member's session.
+Response stream(const Settings& s, const Request& request, const PathParams&) {
+    if (!s.stream_url) throw HttpError(404, "no_stream", "The radio has no stream configured.");
+    if (s.prime_only) require_prime(s.web, request);
+    Response r;
+    r.status = 200;
+    r.headers = {{"X-Accel-Redirect", std::string(stream_location)}, {"Cache-Control", "private, no-store"}};
+    return r;
+}
+
 const Router<Settings> routes({
     {"GET", std::string(now_playing_path), now_playing, body(0).limit("pnptv_pages:200")},
+    {"GET", std::string(stream_path), stream, body(0).limit("pnptv_pages:50")},
 });
 
 }  // namespace
 
 Settings Settings::read(SettingsReader& r) {
     Settings s{RedisSettings::read(r), NavidromeSettings::read(r), static_cast<int>(r.integer("RADIO_CACHE_SECONDS", 5, 1, 300)),
-               r.optional_text("RADIO_STREAM_URL")};
+               r.optional_text("RADIO_STREAM_URL"), r.text("RADIO_LISTENERS", "everyone") == "prime",
+               WebSettings::read(r)};
+    if (const std::string who = r.text("RADIO_LISTENERS", "everyone"); !r.describing_only() && who != "everyone" && who != "prime")
+        throw ConfigError("RADIO_LISTENERS must be everyone or prime");
     if (s.stream_url && s.stream_url->rfind("http://", 0) != 0 && s.stream_url->rfind("https://", 0) != 0)
         throw ConfigError("RADIO_STREAM_URL must be an http:// or https:// URL");
     return s;
@@ -66,7 +83,11 @@ Settings Settings::read(SettingsReader& r) {
 Response handle(const Settings& settings, const Request& request) { return routes.dispatch(settings, request); }
 
 const Function& function() {
-    static const Function f = make_function("radio", routes);
+    static const Function f = [] {
+        Function f = make_function("radio", routes);
+        f.upstream_locations = {{std::string(stream_location), "RADIO_STREAM_URL"}};
+        return f;
+    }();
     return f;
 }
 

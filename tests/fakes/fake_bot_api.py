@@ -18,6 +18,8 @@ Navidrome: GET /rest/getNowPlaying.view (user "radio", password "sesame", Subson
 token) answers per "navidrome" in /__mode: "one" (an entry), "none" (nothing playing), "down"
 (503); wrong credentials → Subsonic error 40. "navidrome_delay_ms" delays each answer.
   GET /__navidrome_calls → {"count": N}
+A radio station: GET /radio.mp3 answers audio/mpeg bytes ("ID3" and a fixed tail);
+  GET /__station_cookies → {"count": N}: requests to it that carried a Cookie header.
 Standard library only.
 """
 import json, sys, threading, time
@@ -26,6 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 state = {"mode": "ok", "retry_after": 1, "delay_ms": 0, "epayco_mode": "ok", "validation_delay_ms": 0,
          "navidrome": "one", "navidrome_delay_ms": 0}
 navidrome_calls = [0]
+station_cookies = [0]
 validation = {}
 validation_calls = {}
 calls = []
@@ -69,6 +72,19 @@ class Handler(BaseHTTPRequestHandler):
         return self.answer(200, {"subsonic-response": dict(ok, nowPlaying={"entry": [entry]})})
 
     def do_GET(self):
+        if self.path == "/radio.mp3":
+            with lock:
+                station_cookies[0] += 1 if self.headers.get("Cookie") else 0
+            body = b"ID3" + b"pnptv-radio-bytes" * 64
+            self.send_response(200)
+            self.send_header("Content-Type", "audio/mpeg")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        if self.path == "/__station_cookies":
+            with lock:
+                return self.answer(200, {"count": station_cookies[0]})
         if self.path.startswith("/rest/getNowPlaying.view"):
             return self.navidrome()
         if self.path == "/__navidrome_calls":
