@@ -253,10 +253,13 @@ bool start_up(const std::string& name, const Start& start) {
     }
 }
 
-// --routes and --settings: what a program declares, printed without starting it.
-std::optional<int> describe(int argc, char** argv, const std::string& routes, const Start& start) {
+// --routes and --settings: what a program declares, printed without starting it;
+// --check-settings: whether it would start with the settings it has (exit 0, or 2 naming the
+// setting), connecting to nothing.
+std::optional<int> describe(int argc, char** argv, const std::string& name, const std::string& routes, const Start& start) {
     if (argc < 2) return std::nullopt;
     std::string_view option = argv[1];
+    if (option == "--check-settings") return start_up(name, start) ? 0 : 2;
     if (option == "--routes") {
         std::cout << routes;
         return 0;
@@ -284,7 +287,7 @@ std::string operator_login() {
 }
 
 int run_daemon(const Daemon& daemon, int argc, char** argv) {
-    if (auto rc = describe(argc, argv, "daemon\n", daemon.start)) return *rc;
+    if (auto rc = describe(argc, argv, daemon.name, "daemon\n", daemon.start)) return *rc;
     if (!start_up(daemon.name, daemon.start)) return 2;
     struct sigaction sa;
     std::memset(&sa, 0, sizeof sa);
@@ -300,7 +303,7 @@ int run_daemon(const Daemon& daemon, int argc, char** argv) {
 }
 
 int run(const Function& function, int argc, char** argv) {
-    if (auto rc = describe(argc, argv, describe_routes(function.routes, function.guarded_pages, function.file_locations, function.upstream_locations), function.start)) return *rc;
+    if (auto rc = describe(argc, argv, function.name, describe_routes(function.routes, function.guarded_pages, function.file_locations, function.upstream_locations), function.start)) return *rc;
     if (!start_up(function.name, function.start)) return 2;
     if (FCGX_Init() != 0) return 1;
     if (FCGX_IsCGI()) return run_cgi(function);

@@ -9,7 +9,8 @@
 // a request itself only when it failed (nginx's access log has every request). SIGTERM lets the
 // request in flight finish, then the loop ends and the process exits 0.
 // `<binary> --routes` prints the route table and policy (docs/routes.md), `--settings` every
-// setting it reads (docs/settings.md).
+// setting it reads (docs/settings.md), `--check-settings` exits 0 when it would start with the
+// settings it has, else 2 naming the setting (scripts/stack runs it before spawning).
 #pragma once
 
 #include <cstdio>

@@ -461,6 +461,19 @@ BOOST_AUTO_TEST_CASE(chat_reaches_websocket_and_eventsource_subscribers_through_
     BOOST_TEST(testing::wait_for([&] { return has_line(dir + "/carl-live.ws", "\"type\":\"ended\""); }), read_text(dir + "/carl-live.ws"));
 }
 
+BOOST_AUTO_TEST_CASE(start_refuses_a_function_that_would_refuse_its_settings) {
+    Stack& stack = ::stack();
+    BOOST_TEST_REQUIRE(stack.sh("kill $(cat \"$STACK_RUN_DIR/pids/chat.pid\") && wait_gone $(cat \"$STACK_RUN_DIR/pids/chat.pid\")").status == 0);
+    // It used to report the stack up while multiwatch gave up on workers dying at start-up.
+    auto refused = stack.sh("CHAT_MESSAGES_PER_MINUTE=0 scripts/stack start 2>&1 || echo exit=$?");
+    BOOST_TEST(refused.output.find("stack: chat refuses its settings") != std::string::npos, refused.output);
+    BOOST_TEST(refused.output.find("CHAT_MESSAGES_PER_MINUTE") != std::string::npos, refused.output);
+    BOOST_TEST(refused.output.find("exit=1") != std::string::npos, refused.output);
+    auto started = stack.sh("scripts/stack start 2>&1 && echo exit=0");
+    BOOST_TEST(started.output.find("exit=0") != std::string::npos, started.output);
+    BOOST_TEST(testing::http("GET", stack.url("/api/webapp/chat/community/messages")).status == 401);  // chat answers again
+}
+
 BOOST_AUTO_TEST_CASE(nginx_streams_the_radio_to_who_may_listen) {
     Stack& stack = ::stack();
     const std::string url = stack.url("/api/webapp/radio/stream");
