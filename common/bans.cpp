@@ -4,7 +4,6 @@
 #include "authz.hpp"
 #include "log.hpp"
 #include "pg.hpp"
-#include "realtime.hpp"
 #include "redis.hpp"
 #include "session.hpp"
 
@@ -27,8 +26,6 @@ BanOutcome set_ban(long long user_id, bool banned, const std::string& reason, st
         audit["after"] = {{"banned", banned}};
         if (banned && !reason.empty()) audit["reason"] = reason;
         pnptv::audit(actor_user_id, banned ? "user.ban" : "user.unban", "user", std::to_string(user_id), audit);
-        // Open chat connections end too (their user channel closes); reconnecting finds no session.
-        if (banned) enqueue_channel_close(user_channel(user_id));
     });
     if (!out.changed) return out;
     project_users_now({user_id});

@@ -3,8 +3,8 @@
 // In one transaction: users.banned_at/ban_reason and an audit_log row (the users trigger records
 // the guard's intent in the same transaction). After the commit, at once: the guard's record is
 // rewritten and, for a ban, every session this stack minted for the user is destroyed (those of
-// the Node stack are stopped by the record). A ban also closes the user's realtime connections
-// through the outbox (realtime.hpp). If Redis is down then, authz-worker applies the
+// the Node stack are stopped by the record). The database closes the user's realtime connections
+// and ends their live stream in the same transaction (db/deploy/realtime_revocations.sql). If Redis is down then, authz-worker applies the
 // record once it is back, and no session verifies meanwhile (the guard fails closed).
 #pragma once
 

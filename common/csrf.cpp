@@ -20,7 +20,10 @@ std::string origin_of(std::string_view url) {
 }  // namespace
 
 bool request_from_same_origin(const Request& request, std::string_view public_base_url, bool cookie_secure) {
-    if (!state_changing(request.method)) return true;
+    return !state_changing(request.method) || origin_is_ours(request, public_base_url, cookie_secure);
+}
+
+bool origin_is_ours(const Request& request, std::string_view public_base_url, bool cookie_secure) {
     if (auto origin = request.header("origin")) {
         const std::string o = to_lower(trim(*origin));
         if (o == origin_of(public_base_url)) return true;

@@ -19,6 +19,10 @@ namespace pnptv {
 
 // The decision itself.
 bool request_from_same_origin(const Request& request, std::string_view public_base_url, bool cookie_secure);
+// What the browser says of where the request comes from, whatever its method: for reads that
+// a cookie must not open from another site either (a realtime subscription: WebSocket
+// connections are not bound by CORS).
+bool origin_is_ours(const Request& request, std::string_view public_base_url, bool cookie_secure);
 
 // Throws HttpError 403 "cross_site_request" for a state-changing request from another site.
 void require_same_origin(const Request& request, std::string_view public_base_url, bool cookie_secure);

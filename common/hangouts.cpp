@@ -36,7 +36,7 @@ HangoutRoom open_hangout(long long owner_id, const std::string& name) {
         }
         auto created = db().exec("INSERT INTO hangout_rooms (owner_id, name, channel) VALUES ($1, $2, $3) RETURNING id, channel",
                                  {owner_id, name, "hangout-" + to_hex(random_bytes(8))});
-        room = {created.get_int(0, "id"), owner_id, name, created.get(0, "channel")};
+        room = {created.get_int(0, "id"), owner_id, name, created.get(0, "channel"), true};
         db().exec("INSERT INTO hangout_members (room_id, user_id, added_by, via) VALUES ($1, $2, $2, 'owner')", {room.id, owner_id});
     });
     return room;
@@ -52,6 +52,8 @@ std::optional<long long> invited_room(const HangoutSettings& s, std::string_view
     if (b == std::string_view::npos) return std::nullopt;
     auto room = parse_id(invite.substr(0, a)), expires = parse_id(invite.substr(a + 1, b - a - 1));
     if (!room || !expires) return std::nullopt;
+    // One spelling: numbers as we write them (no leading zeros).
+    if (std::to_string(*room) != invite.substr(0, a) || std::to_string(*expires) != invite.substr(a + 1, b - a - 1)) return std::nullopt;
     if (!constant_time_equal(invite.substr(b + 1), invite_signature(s, *room, *expires))) return std::nullopt;
     if (*expires <= now) return std::nullopt;
     return room;

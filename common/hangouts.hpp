@@ -23,6 +23,7 @@ struct HangoutSettings {
 struct HangoutRoom {
     long long id = 0, owner_id = 0;
     std::string name, channel;
+    bool created = false;  // false: the owner's open room of that name already was
 };
 
 bool valid_hangout_name(std::string_view name);  // [a-z0-9_-]{1,32}

@@ -1,5 +1,7 @@
 #include "live.hpp"
 
+#include <ctime>
+
 #include "crypto.hpp"
 #include "messages.hpp"
 #include "pages.hpp"
@@ -117,6 +119,15 @@ std::string rtc_token(const AgoraSettings& agora, const std::string& channel, lo
     r.role = role;
     r.expire_seconds = agora.token_ttl_seconds;  // relative: the builder adds it to the issue time
     return build_agora_rtc_token(r);
+}
+
+Json rtc_token_json(const AgoraSettings& agora, const std::string& channel, long long uid, AgoraRole role) {
+    return {{"app_id", agora.app_id},
+            {"channel", channel},
+            {"uid", uid},
+            {"role", role == AgoraRole::publisher ? "publisher" : "subscriber"},
+            {"token", rtc_token(agora, channel, uid, role)},
+            {"expires_at", static_cast<long long>(std::time(nullptr)) + agora.token_ttl_seconds}};
 }
 
 long long live_heartbeat(const LiveSettings& s, long long stream_id, long long viewer_id) {

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "agora.hpp"
+#include "http.hpp"
 #include "settings.hpp"
 
 namespace pnptv {
@@ -48,6 +49,9 @@ std::optional<long long> live_stream_of(long long host_id);
 
 // An Agora RTC token for the channel, expiring AGORA_TOKEN_TTL_SECONDS from now.
 std::string rtc_token(const AgoraSettings& agora, const std::string& channel, long long uid, AgoraRole role);
+// The same as pages receive it (live streams and hangouts alike):
+// {"app_id","channel","uid","role":"publisher"|"subscriber","token","expires_at"}.
+Json rtc_token_json(const AgoraSettings& agora, const std::string& channel, long long uid, AgoraRole role);
 
 // Records a viewer's heartbeat; returns the viewers now, and raises the row's peak.
 long long live_heartbeat(const LiveSettings& s, long long stream_id, long long viewer_id);

@@ -259,6 +259,7 @@ BOOST_AUTO_TEST_CASE(payments_are_found_by_invoice_reference_telegram_id_and_sta
     auto approved = testing::body_json(call("GET", payments + "?q=" + std::to_string(other.telegram_id) + "&state=approved", &root));
     BOOST_TEST(approved["items"].size() == 0u);
     BOOST_TEST(call("GET", payments + "?state=paid", &root).status == 422);
+    BOOST_TEST(call("GET", payments + "?flagged=1", &root).status == 422);
     BOOST_TEST(call("GET", payments + "?cursor=zzz", &root).status == 400);
     auto one = call("GET", payments + "/" + std::to_string(id), &root);
     BOOST_TEST_REQUIRE(one.status == 200, one.body);
@@ -289,7 +290,8 @@ BOOST_AUTO_TEST_CASE(a_broadcast_reaches_its_segment_and_skips_who_cant_receive_
     for (const auto& [body, want] : std::vector<std::pair<std::string, std::string>>{
              {"{}", "missing_field"}, {R"({"text":""})", "invalid_length"}, {Json{{"text", std::string(4097, 'a')}}.dump(), "invalid_length"},
              {R"({"text":"hi","tier":"gold"})", "invalid_field"}, {R"({"text":"hi","language":"fr"})", "invalid_field"},
-             {R"({"text":"hi","segment":"all"})", "unknown_field"}}) {
+             {R"({"text":"hi","segment":"all"})", "unknown_field"},
+             {Json{{"text", [] { std::string t; for (int i = 0; i < 2049; ++i) t += "😀"; return t; }()}}.dump(), "invalid_length"}}) {
         auto r = call("POST", path, &root, body);
         BOOST_TEST(r.status == 422, body << " → " << r.body);
         BOOST_TEST(code(r) == want, body << " → " << r.body);

@@ -303,3 +303,50 @@ BOOST_AUTO_TEST_CASE(posting_is_rate_limited_per_person) {
     // Bad input costs no quota; others have their own.
     BOOST_TEST(call("POST", messages("community"), &ben, Json{{"body", "x"}}.dump(), strict).status == 201);
 }
+
+BOOST_AUTO_TEST_CASE(direct_rooms_are_nobody_elses_to_moderate_either) {
+    auto ana = user("Ana"), ben = user("Ben"), eve = user("Eve"), admin = user("Root", "free", "admin");
+    const std::string room = chat::direct_room(ana.id, ben.id);
+    const long long id = say(ana, room, "just us");
+    const std::string uri = messages(room) + "/" + std::to_string(id);
+    // Outsiders, admins included: the room doesn't exist, whether the message is in it or not.
+    for (const auto* who : {&eve, &admin}) {
+        BOOST_TEST(call("DELETE", uri, who).status == 404);
+        BOOST_TEST(call("DELETE", messages(room) + "/999999999", who).status == 404);
+        BOOST_TEST(call("POST", std::string(chat::rooms_path) + room + "/mutes", who, Json{{"user_id", ana.id}, {"minutes", 5}}.dump()).status == 404);
+        BOOST_TEST(call("DELETE", std::string(chat::rooms_path) + room + "/mutes/" + std::to_string(ana.id), who).status == 404);
+    }
+    // The other person can't delete it or mute anyone there; its author can delete it.
+    BOOST_TEST(call("DELETE", uri, &ben).status == 403);
+    BOOST_TEST(call("POST", std::string(chat::rooms_path) + room + "/mutes", &ben, Json{{"user_id", ana.id}, {"minutes", 5}}.dump()).status == 403);
+    BOOST_TEST(call("DELETE", uri, &ana).status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(another_sites_page_cant_subscribe_with_the_cookie) {
+    auto ana = user("Ana");
+    auto foreign = call("GET", std::string(chat::authorize_path), &ana, {}, settings,
+                        {{"x-original-uri", ws("community")}, {"origin", "https://evil.example"}});
+    BOOST_TEST(foreign.status == 403);
+    auto ours = call("GET", std::string(chat::authorize_path), &ana, {}, settings,
+                     {{"x-original-uri", ws("community")}, {"origin", "https://pnptv.test"}});
+    BOOST_TEST(ours.status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(whoever_loses_access_has_their_connections_closed_by_the_database) {
+    auto prime = user("Prime", "prime"), admin = user("Root", "free", "admin"), host = user("Host", "prime");
+    // PRIME ending (any path: expiry, revocation, psql) and admin rights going close their channel.
+    db().exec("UPDATE users SET tier = 'free' WHERE id = $1", {prime.id});
+    db().exec("UPDATE users SET role = 'user' WHERE id = $1", {admin.id});
+    BOOST_TEST(outbox_rows("user-" + std::to_string(prime.id)) == 1);
+    BOOST_TEST(outbox_rows("user-" + std::to_string(admin.id)) == 1);
+    // Gaining something closes nothing.
+    db().exec("UPDATE users SET tier = 'prime' WHERE id = $1", {prime.id});
+    BOOST_TEST(outbox_rows("user-" + std::to_string(prime.id)) == 1);
+    // A banned host's stream ends, its viewers told once.
+    const long long stream = live_stream(host, false);
+    db().exec("UPDATE users SET banned_at = now() WHERE id = $1", {host.id});
+    BOOST_TEST(db().exec("SELECT status FROM live_streams WHERE id = $1", {stream}).get(0, 0) == "ended");
+    BOOST_TEST(outbox_rows("room-live-" + std::to_string(stream)) == 1);
+    BOOST_TEST(outbox_rows("user-" + std::to_string(host.id)) == 1);
+    BOOST_TEST(call("POST", messages(live_room(stream)), &prime, Json{{"body", "still on?"}}.dump()).status == 409);
+}

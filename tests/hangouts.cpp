@@ -89,7 +89,9 @@ BOOST_AUTO_TEST_CASE(an_invitation_admits_until_it_expires_and_only_as_signed) {
     const std::string expired = hangout_invite(settings.hangouts, id, std::time(nullptr) - 1);
     HangoutSettings wrong = settings.hangouts;
     wrong.invite_secret = Secret("another-secret");
-    for (const std::string& bad : {other_room, later, expired, hangout_invite(wrong, id, expires), text + "x", std::string("1.2"), std::string("...")}) {
+    const std::string zero_room = "0" + text, zero_expiry = std::to_string(id) + ".0" + text.substr(text.find('.') + 1);
+    for (const std::string& bad : {other_room, later, expired, hangout_invite(wrong, id, expires), text + "x", std::string("1.2"), std::string("..."),
+                                   zero_room, zero_expiry}) {
         auto r = call("POST", join, &eve, Json{{"invite", bad}}.dump());
         BOOST_TEST(r.status == 403, bad << " → " << r.body);
         BOOST_TEST(error_code(r) == "invalid_invite");
@@ -140,6 +142,15 @@ BOOST_AUTO_TEST_CASE(the_owner_admits_and_removes_members_who_may_leave) {
     BOOST_TEST(call("DELETE", room_uri(id, "/members/" + std::to_string(ben.id)), &ana).status == 404);
     BOOST_TEST(call("DELETE", room_uri(id, "/members/" + std::to_string(ana.id)), &ana).status == 409);
     BOOST_TEST(call("GET", room_uri(id, "/token"), &ben).status == 404);
+    // Removed stays removed: the invitation Ben may hold no longer admits him; the owner can.
+    const std::string invitation = testing::body_json(call("POST", room_uri(id, "/invites"), &ana))["invite"];
+    auto rejoin = call("POST", join, &ben, Json{{"invite", invitation}}.dump());
+    BOOST_TEST(rejoin.status == 403);
+    BOOST_TEST(error_code(rejoin) == "invalid_invite");
+    BOOST_TEST(call("GET", room_uri(id, "/token"), &ben).status == 404);
+    BOOST_TEST(call("POST", room_uri(id, "/members"), &ana, Json{{"user_id", ben.id}}.dump()).status == 200);
+    BOOST_TEST(call("GET", room_uri(id, "/token"), &ben).status == 200);
+    BOOST_TEST(call("DELETE", room_uri(id, "/members/" + std::to_string(ben.id)), &ana).status == 200);
     // The list: rooms one belongs to.
     auto list = testing::body_json(call("GET", rooms, &ana));
     BOOST_TEST(list["rooms"].size() == 1u);

@@ -416,6 +416,19 @@ BOOST_AUTO_TEST_CASE(chat_reaches_websocket_and_eventsource_subscribers_through_
     // Nothing from outside reaches nchan's publisher or the subscriber check.
     BOOST_TEST(testing::http("POST", stack.url("/channels/room-community"), "{\"forged\":1}").status == 404);
     BOOST_TEST(testing::http("GET", stack.url("/__authorize/chat"), {}, {"Cookie: " + ana}).status == 404);
+    // Only GET subscribes: a request with a body there is answered once, its body never read as
+    // the connection's next request (nchan alone left it there: request smuggling).
+    const std::string inner = "GET /health HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n\\r\\n";
+    auto smuggled = testing::shell("/usr/bin/python3 - <<'PY'\nimport socket\ninner = b'" + inner + "'\n"
+                                   "s = socket.create_connection(('127.0.0.1', " + std::to_string(stack.port) + "))\n"
+                                   "s.sendall(b'POST /api/webapp/chat/ws/community HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nCookie: " + ana +
+                                   "\\r\\nContent-Length: ' + str(len(inner)).encode() + b'\\r\\n\\r\\n' + inner)\n"
+                                   "s.settimeout(1.5)\ndata = b''\ntry:\n    while True:\n        chunk = s.recv(65536)\n"
+                                   "        if not chunk: break\n        data += chunk\nexcept socket.timeout:\n    pass\n"
+                                   "print('responses', data.count(b'HTTP/1.1 '), data.split(b'\\r\\n')[0].decode())\nPY");
+    BOOST_TEST(smuggled.output.find("responses 1 HTTP/1.1 405") != std::string::npos, smuggled.output);
+    // nginx's publisher socket is writable by anyone who reaches it: only the stack's user does.
+    BOOST_TEST(stack.sh("stat -c %a \"$STACK_RUN_DIR/sockets\"").output == "700\n");
     // The check itself, called from outside (even naming a URI), is only a JSON 400.
     auto check = testing::http("GET", stack.url(std::string(chat::authorize_path)), {}, {"Cookie: " + ana, "X-Original-URI: /api/webapp/chat/ws/community"});
     BOOST_TEST(check.status == 400);

@@ -205,7 +205,7 @@ Response stats(const Settings& s, const Request& request, const PathParams&) {
     Json out;
     out["users"]["total"] = db().exec("SELECT count(*) FROM users WHERE deleted_at IS NULL").get_int(0, 0);
     auto days = db().exec(
-        "SELECT to_char(d.day, 'YYYY-MM-DD') AS day, (SELECT count(*) FROM users u WHERE u.created_at >= d.day AND u.created_at < d.day + interval '1 day') AS n "
+        "SELECT to_char(d.day, 'YYYY-MM-DD') AS day, (SELECT count(*) FROM users u WHERE u.created_at >= d.day AND u.created_at < d.day + interval '1 day' AND u.deleted_at IS NULL) AS n "
         "FROM generate_series(date_trunc('day', now() AT TIME ZONE 'UTC') - interval '29 days', date_trunc('day', now() AT TIME ZONE 'UTC'), interval '1 day') "
         "     AS g(local_day), LATERAL (SELECT g.local_day AT TIME ZONE 'UTC' AS day) d ORDER BY d.day");
     out["users"]["new_per_day"] = Json::array();
@@ -278,7 +278,9 @@ Response payments(const Settings& s, const Request& request, const PathParams&) 
     if (auto v = find_value(request.query, "state"); v && !v->empty())
         state = *choice_field(Json{{"state", *v}}, "state", {"pending", "approved", "declined", "failed", "reversed", "held", "started",
                                                               "expired", "abandoned", "cancelled", "antifraud"});
-    const bool flagged = find_value(request.query, "flagged").value_or("") == "true";
+    const std::string flagged_text = find_value(request.query, "flagged").value_or("false");
+    if (flagged_text != "true" && flagged_text != "false") throw HttpError(422, "invalid_field", "flagged must be true or false.", "flagged");
+    const bool flagged = flagged_text == "true";
     std::optional<long long> telegram_id;
     if (q) telegram_id = parse_id(*q);
     auto r = db().exec(payment_sql + "WHERE ($1::text IS NULL OR p.invoice = $1 OR p.provider_ref = $1 OR u.telegram_id = $2) "
@@ -324,6 +326,10 @@ Response broadcast(const Settings& s, const Request& request, const PathParams&)
     reject_unknown_fields(body, {"text", "tier", "language"});
     auto text = text_field(body, "text", {1, 4096, true});
     if (!text) throw HttpError(422, "missing_field", "text is required.", "text");
+    // Telegram counts UTF-16 units: a character beyond the BMP (an emoji) is two of its 4,096.
+    size_t units = 0;
+    for (unsigned char c : *text) units += (c & 0xC0) == 0x80 ? 0 : c >= 0xF0 ? 2 : 1;
+    if (units > 4096) throw HttpError(422, "invalid_length", "text must fit Telegram's 4,096 characters (an emoji counts twice).", "text");
     BroadcastSegment segment{choice_field(body, "tier", {"free", "prime"}), choice_field(body, "language", {"en", "es"})};
     const long long id = queue_broadcast(me.user_id, *text, segment);
     return Response::json(201, {{"broadcast", broadcast_progress(id)}});

@@ -1,6 +1,7 @@
 #include "handler.hpp"
 
 #include "audit.hpp"
+#include "csrf.hpp"
 #include "cursor.hpp"
 #include "fields.hpp"
 #include "log.hpp"
@@ -72,8 +73,10 @@ long long id_param(const PathParams& params, const char* name, const char* what)
     return *id;
 }
 
-// The host of a live room moderates it too; admins everywhere.
+// The host of a live room moderates it too; admins every room but direct ones (those are their
+// two people's only).
 bool moderates(const Identity& me, const Room& room) {
+    if (room.kind == Room::Kind::direct) return false;
     if (me.role == "admin") return true;
     if (room.kind != Room::Kind::live) return false;
     return db().exec("SELECT 1 FROM live_streams WHERE id = $1 AND host_id = $2", {room.stream_id, me.user_id}).rows() > 0;
@@ -129,6 +132,7 @@ Response delete_message(const Settings& s, const Request& request, const PathPar
     Identity me = require_session(s.web, request);
     Room room = room_param(params);
     const long long id = id_param(params, "id", "message");
+    require_access(me, room, Use::read);  // a room one can't read is no room, for deleting too
     const bool moderator = moderates(me, room);
     db().transaction([&] {
         auto r = db().exec("SELECT user_id FROM chat_messages WHERE id = $1 AND room = $2 AND deleted_at IS NULL FOR UPDATE", {id, room.name});
@@ -154,6 +158,7 @@ Response mute(const Settings& s, const Request& request, const PathParams& param
     auto minutes = count_field(body, "minutes", 1, max_mute_minutes);
     if (!minutes) throw HttpError(422, "missing_field", "minutes is required (1 to 43200).", "minutes");
     auto reason = text_field(body, "reason", TextRule{0, 500, false});
+    require_access(me, room, Use::read);
     if (!moderates(me, room)) throw HttpError(403, "forbidden", "Only a moderator of this room can mute people in it.");
     if (*user == me.user_id) throw HttpError(409, "self_mute", "You can't mute yourself.");
     std::string until;
@@ -178,6 +183,7 @@ Response unmute(const Settings& s, const Request& request, const PathParams& par
     Identity me = require_session(s.web, request);
     Room room = room_param(params);
     const long long user = id_param(params, "user", "person");
+    require_access(me, room, Use::read);
     if (!moderates(me, room)) throw HttpError(403, "forbidden", "Only a moderator of this room can unmute people in it.");
     bool removed = false;
     db().transaction([&] {
@@ -200,6 +206,8 @@ Response authorize(const Settings& s, const Request& request, const PathParams&)
     if (uri.substr(0, subscribe_prefix.size()) != subscribe_prefix) return refused;
     auto room = parse_room(uri.substr(subscribe_prefix.size()));
     if (!room) return refused;
+    // A page of another site opening a WebSocket with the member's cookie (not bound by CORS).
+    if (!origin_is_ours(request, s.web.public_base_url, s.web.session.cookie_secure)) return refused;
     try {
         auto me = identify(s.web.session, request);
         if (!me) return Response{401, {}, {}, {}};
@@ -215,7 +223,8 @@ Response authorize(const Settings& s, const Request& request, const PathParams&)
 }
 
 const Router<Settings> routes({
-    {"GET", std::string(authorize_path), authorize, body(0).authorizes(std::string(subscribe_prefix))},
+    // Its limit is the subscriptions': each attempt costs a Redis and a PostgreSQL query.
+    {"GET", std::string(authorize_path), authorize, body(0).limit("pnptv_api:50").authorizes(std::string(subscribe_prefix))},
     {"POST", std::string(rooms_path) + ":room/messages", post_message, body(8 * 1024).limit("pnptv_api:50")},
     {"GET", std::string(rooms_path) + ":room/messages", history, body(0).limit("pnptv_api:50")},
     {"DELETE", std::string(rooms_path) + ":room/messages/:id", delete_message, body(0).limit("pnptv_api:50")},

@@ -18,7 +18,7 @@ constexpr int max_rooms_listed = 100;
 
 const std::string room_sql =
     "SELECT r.id, r.name, r.channel, r.owner_id, to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created_at, "
-    "(SELECT count(*) FROM hangout_members m WHERE m.room_id = r.id) AS members FROM hangout_rooms r ";
+    "(SELECT count(*) FROM hangout_members m WHERE m.room_id = r.id AND m.removed_at IS NULL) AS members FROM hangout_rooms r ";
 
 Json room_json(const Settings& s, const Identity& me, const PgResult& r, int i) {
     const long long id = r.get_int(i, "id");
@@ -40,7 +40,7 @@ long long id_param(const PathParams& params, const char* name = "id", const char
 // An open room the caller is a member of; to anyone else it doesn't exist.
 PgResult member_room(const Identity& me, long long id) {
     auto r = db().exec(room_sql + "WHERE r.id = $1 AND r.closed_at IS NULL AND EXISTS "
-                       "(SELECT 1 FROM hangout_members m WHERE m.room_id = r.id AND m.user_id = $2)", {id, me.user_id});
+                       "(SELECT 1 FROM hangout_members m WHERE m.room_id = r.id AND m.user_id = $2 AND m.removed_at IS NULL)", {id, me.user_id});
     if (r.rows() == 0) throw HttpError(404, "not_found", "No such room.");
     return r;
 }
@@ -62,14 +62,14 @@ Response open(const Settings& s, const Request& request, const PathParams&) {
     reject_unknown_fields(body, {"name"});
     std::string name = to_lower(text_field(body, "name", TextRule{1, 32, false}).value_or(to_hex(random_bytes(4))));
     if (!valid_hangout_name(name)) throw HttpError(422, "invalid_field", "name may hold only a-z, 0-9, _ and - (1 to 32).", "name");
-    auto existed = db().exec("SELECT 1 FROM hangout_rooms WHERE owner_id = $1 AND name = $2 AND closed_at IS NULL", {me.user_id, name}).rows() > 0;
     HangoutRoom room = open_hangout(me.user_id, name);
-    return no_store(Response::json(existed ? 200 : 201, {{"room", room_json(s, me, member_room(me, room.id), 0)}}));
+    return no_store(Response::json(room.created ? 201 : 200, {{"room", room_json(s, me, member_room(me, room.id), 0)}}));
 }
 
 Response list(const Settings& s, const Request& request, const PathParams&) {
     Identity me = require_session(s.web, request);
-    auto r = db().exec(room_sql + "JOIN hangout_members me ON me.room_id = r.id AND me.user_id = $1 WHERE r.closed_at IS NULL "
+    auto r = db().exec(room_sql + "JOIN hangout_members me ON me.room_id = r.id AND me.user_id = $1 AND me.removed_at IS NULL "
+                       "WHERE r.closed_at IS NULL "
                        "ORDER BY r.created_at DESC, r.id DESC LIMIT $2", {me.user_id, max_rooms_listed});
     Json rooms = Json::array();
     for (int i = 0; i < r.rows(); ++i) rooms.push_back(room_json(s, me, r, i));
@@ -80,7 +80,7 @@ Response show(const Settings& s, const Request& request, const PathParams& param
     Identity me = require_session(s.web, request);
     auto room = member_room(me, id_param(params));
     auto people = db().exec("SELECT " + std::string(person_columns) + ", m.via FROM hangout_members m JOIN users u ON u.id = m.user_id "
-                            "WHERE m.room_id = $1 AND u.deleted_at IS NULL ORDER BY m.created_at, u.id", {room.get_int(0, "id")});
+                            "WHERE m.room_id = $1 AND m.removed_at IS NULL AND u.deleted_at IS NULL ORDER BY m.created_at, u.id", {room.get_int(0, "id")});
     Json members = Json::array();
     for (int i = 0; i < people.rows(); ++i) {
         Json p = person_json(people, i);
@@ -96,13 +96,7 @@ Response show(const Settings& s, const Request& request, const PathParams& param
 Response token(const Settings& s, const Request& request, const PathParams& params) {
     Identity me = require_session(s.web, request);
     auto room = member_room(me, id_param(params));
-    const std::string channel = room.get(0, "channel");
-    return no_store(Response::json(200, {{"token", {{"app_id", s.hangouts.agora.app_id},
-                                                    {"channel", channel},
-                                                    {"uid", me.user_id},
-                                                    {"role", "publisher"},
-                                                    {"token", rtc_token(s.hangouts.agora, channel, me.user_id, AgoraRole::publisher)},
-                                                    {"expires_at", static_cast<long long>(std::time(nullptr)) + s.hangouts.agora.token_ttl_seconds}}}}));
+    return no_store(Response::json(200, {{"token", rtc_token_json(s.hangouts.agora, room.get(0, "channel"), me.user_id, AgoraRole::publisher)}}));
 }
 
 Response invite(const Settings& s, const Request& request, const PathParams& params) {
@@ -123,10 +117,13 @@ Response join(const Settings& s, const Request& request, const PathParams&) {
     const HttpError refused(403, "invalid_invite", "This invitation is not valid (any more).", "invite");
     auto room = invited_room(s.hangouts, *text, std::time(nullptr));
     if (!room) throw refused;
-    auto added = db().exec("INSERT INTO hangout_members (room_id, user_id, added_by, via) "
-                           "SELECT r.id, $2, r.owner_id, 'invite' FROM hangout_rooms r WHERE r.id = $1 AND r.closed_at IS NULL "
-                           "ON CONFLICT (room_id, user_id) DO NOTHING RETURNING room_id", {*room, me.user_id});
-    if (added.rows() == 0 && db().exec("SELECT 1 FROM hangout_rooms WHERE id = $1 AND closed_at IS NULL", {*room}).rows() == 0) throw refused;
+    // Once only, however often used; a member the owner removed stays out (the owner may admit them again).
+    db().exec("INSERT INTO hangout_members (room_id, user_id, added_by, via) "
+              "SELECT r.id, $2, r.owner_id, 'invite' FROM hangout_rooms r WHERE r.id = $1 AND r.closed_at IS NULL "
+              "ON CONFLICT (room_id, user_id) DO NOTHING", {*room, me.user_id});
+    auto member = db().exec("SELECT 1 FROM hangout_members m JOIN hangout_rooms r ON r.id = m.room_id "
+                            "WHERE m.room_id = $1 AND m.user_id = $2 AND m.removed_at IS NULL AND r.closed_at IS NULL", {*room, me.user_id});
+    if (member.rows() == 0) throw refused;
     return no_store(Response::json(200, {{"room", room_json(s, me, member_room(me, *room), 0)}}));
 }
 
@@ -139,9 +136,10 @@ Response admit(const Settings& s, const Request& request, const PathParams& para
     auto room = owned_room(me, id_param(params));
     auto added = db().exec("INSERT INTO hangout_members (room_id, user_id, added_by, via) "
                            "SELECT $1, u.id, $3, 'admitted' FROM users u WHERE u.id = $2 AND u.banned_at IS NULL AND u.deleted_at IS NULL "
-                           "ON CONFLICT (room_id, user_id) DO NOTHING RETURNING user_id", {room.get_int(0, "id"), *user, me.user_id});
-    if (added.rows() == 0 && db().exec("SELECT 1 FROM hangout_members WHERE room_id = $1 AND user_id = $2", {room.get_int(0, "id"), *user}).rows() == 0)
-        throw HttpError(404, "not_found", "No such person.", "user_id");
+                           "ON CONFLICT (room_id, user_id) DO UPDATE SET removed_at = NULL, added_by = EXCLUDED.added_by, "
+                           "  via = CASE WHEN hangout_members.removed_at IS NULL THEN hangout_members.via ELSE 'admitted' END "
+                           "RETURNING user_id", {room.get_int(0, "id"), *user, me.user_id});
+    if (added.rows() == 0) throw HttpError(404, "not_found", "No such person.", "user_id");
     return no_store(Response::json(200, {{"room", room_json(s, me, member_room(me, room.get_int(0, "id")), 0)}}));
 }
 
@@ -154,7 +152,8 @@ Response remove_member(const Settings& s, const Request& request, const PathPara
     const long long owner = room.get_int(0, "owner_id");
     if (user == owner) throw HttpError(409, "owner_stays", "The owner can't leave their room; close it instead.");
     if (user != me.user_id && me.user_id != owner) throw HttpError(403, "forbidden", "Only the room's owner can remove others.");
-    if (db().exec("DELETE FROM hangout_members WHERE room_id = $1 AND user_id = $2", {room.get_int(0, "id"), user}).affected() == 0)
+    if (db().exec("UPDATE hangout_members SET removed_at = now() WHERE room_id = $1 AND user_id = $2 AND removed_at IS NULL",
+                  {room.get_int(0, "id"), user}).affected() == 0)
         throw HttpError(404, "not_found", "No such member.");
     return Response::json(200, {{"removed", true}});
 }

@@ -62,15 +62,6 @@ void require_watchable(const Identity& me, const PgResult& stream) {
         throw HttpError(403, "prime_required", "This stream is for PRIME members.");
 }
 
-Json token_json(const Settings& s, const std::string& channel, long long uid, AgoraRole role) {
-    return {{"app_id", s.live.agora.app_id},
-            {"channel", channel},
-            {"uid", uid},
-            {"role", role == AgoraRole::publisher ? "publisher" : "subscriber"},
-            {"token", rtc_token(s.live.agora, channel, uid, role)},
-            {"expires_at", static_cast<long long>(std::time(nullptr)) + s.live.agora.token_ttl_seconds}};
-}
-
 Response no_store(Response r) {
     r.headers.emplace_back("Cache-Control", "private, no-store");
     return r;
@@ -91,7 +82,7 @@ Response start(const Settings& s, const Request& request, const PathParams&) {
     auto stream = find_stream(started.stream_id);
     return no_store(Response::json(started.created ? 201 : 200,
                                    {{"stream", stream_json(s, stream, 0)},
-                                    {"token", token_json(s, started.channel, me.user_id, AgoraRole::publisher)}}));
+                                    {"token", rtc_token_json(s.live.agora, started.channel, me.user_id, AgoraRole::publisher)}}));
 }
 
 Response list(const Settings& s, const Request& request, const PathParams&) {
@@ -117,8 +108,8 @@ Response token(const Settings& s, const Request& request, const PathParams& para
     auto stream = find_stream(id_param(params));
     require_watchable(me, stream);
     const bool host = stream.get_int(0, "host_id") == me.user_id;
-    return no_store(Response::json(200, {{"token", token_json(s, stream.get(0, "channel"), me.user_id,
-                                                              host ? AgoraRole::publisher : AgoraRole::subscriber)}}));
+    return no_store(Response::json(200, {{"token", rtc_token_json(s.live.agora, stream.get(0, "channel"), me.user_id,
+                                                                  host ? AgoraRole::publisher : AgoraRole::subscriber)}}));
 }
 
 Response heartbeat(const Settings& s, const Request& request, const PathParams& params) {

@@ -122,13 +122,13 @@ Response delete_own(const Settings& s, const Request& request, const PathParams&
         db().exec("DELETE FROM post_comments WHERE user_id = $1", {me.user_id});
         db().exec("DELETE FROM follows WHERE follower_id = $1 OR followed_id = $1", {me.user_id});
         db().exec("DELETE FROM chat_messages WHERE user_id = $1", {me.user_id});
-        db().exec("UPDATE live_streams SET status = 'ended', ended_at = now() WHERE host_id = $1 AND status = 'live'", {me.user_id});
         db().exec("UPDATE subscriptions SET status = 'cancelled' WHERE user_id = $1 AND status = 'active'", {me.user_id});
         // Told on Telegram while we still know where (the outbox row carries the chat id).
         const long long telegram_id = u.get_int(0, "telegram_id");
         enqueue_telegram(me.user_id, send_message(telegram_id, say(u.get(0, "language"), "account_deleted")),
                          "account-deleted:" + std::to_string(me.user_id));
-        // banned_at ends every session at the guard, whichever stack minted it (authz trigger).
+        // banned_at ends every session at the guard, whichever stack minted it (authz trigger); the
+        // database also closes their realtime connections and ends their live stream, viewers told.
         db().exec("UPDATE users SET telegram_id = NULL, username = NULL, first_name = '', last_name = NULL, photo_url = NULL, "
                   "email = NULL, bio = NULL, display_name = NULL, avatar = NULL, visibility = 'private', role = 'user', "
                   "tier = 'free', deleted_at = now(), banned_at = now(), ban_reason = 'account deleted' WHERE id = $1",
