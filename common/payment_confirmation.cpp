@@ -3,10 +3,12 @@
 #include <variant>
 
 #include "authz.hpp"
+#include "live.hpp"
 #include "log.hpp"
 #include "messages.hpp"
 #include "outbox.hpp"
 #include "pg.hpp"
+#include "realtime.hpp"
 #include "subscriptions.hpp"
 #include "text.hpp"
 
@@ -15,10 +17,12 @@ namespace pnptv {
 namespace {
 
 constexpr std::string_view record_sql = R"sql(
-SELECT p.id, p.user_id, p.plan_id, p.state, p.invoice, p.amount::text AS amount, p.currency,
-       p.amount = $2::numeric AS amount_ok, pl.duration_days, pl.name AS plan_name, u.language,
-       COALESCE(u.email, '') AS email, COALESCE(u.telegram_id, 0) AS telegram_id, u.deleted_at IS NOT NULL AS deleted
-  FROM payment_records p JOIN plans pl ON pl.id = p.plan_id JOIN users u ON u.id = p.user_id
+SELECT p.id, p.user_id, p.purpose, COALESCE(p.plan_id, '') AS plan_id, p.state, p.invoice, p.amount::text AS amount, p.currency,
+       p.amount = $2::numeric AS amount_ok, pl.duration_days, COALESCE(pl.name, '') AS plan_name, u.language,
+       COALESCE(u.email, '') AS email, COALESCE(u.telegram_id, 0) AS telegram_id, u.deleted_at IS NOT NULL AS deleted,
+       p.live_stream_id, COALESCE(p.donation_message, '') AS donation_message,
+       COALESCE(u.display_name, NULLIF(u.first_name, ''), 'PNPtv') AS buyer_name
+  FROM payment_records p LEFT JOIN plans pl ON pl.id = p.plan_id JOIN users u ON u.id = p.user_id
 )sql";
 const std::string record_by_id_sql = std::string(record_sql) + " WHERE p.id = $1 FOR UPDATE OF p";
 const std::string record_by_invoice_sql = std::string(record_sql) + " WHERE p.invoice = $1 FOR UPDATE OF p";
@@ -60,7 +64,9 @@ ON CONFLICT (dedupe_key) DO NOTHING
 
 struct Record {
     long long id = 0, user_id = 0, telegram_id = 0;
-    std::string plan_id, state, invoice, plan_name, language, email, amount, currency;
+    std::string purpose, plan_id, state, invoice, plan_name, language, email, amount, currency;
+    std::optional<long long> stream_id;  // a donation's live stream (gone: none)
+    std::string donation_message, buyer_name;
     std::optional<int> duration_days;
     bool amount_ok = false;
     bool account_deleted = false;  // the buyer deleted their account: nobody to grant or tell
@@ -74,7 +80,11 @@ std::optional<Record> load_record(const std::string& sql, const PgParam& key, co
     rec.user_id = r.get_int(0, "user_id");
     rec.account_deleted = r.get_bool(0, "deleted");
     rec.telegram_id = r.get_int(0, "telegram_id");
+    rec.purpose = r.get(0, "purpose");
     rec.plan_id = r.get(0, "plan_id");
+    if (auto stream = r.get_opt(0, "live_stream_id")) rec.stream_id = std::stoll(*stream);
+    rec.donation_message = r.get(0, "donation_message");
+    rec.buyer_name = r.get(0, "buyer_name");
     rec.state = r.get(0, "state");
     rec.invoice = r.get(0, "invoice");
     rec.amount = r.get(0, "amount");
@@ -98,7 +108,9 @@ std::variant<Record, std::string> match_record(const EpaycoTransaction& t) {
         if (!record_id) return std::string("extra3 names no record");
         rec = load_record(record_by_id_sql, PgParam(*record_id), t.amount);
         if (!rec) return std::string("extra3 names no record");
-        if (t.extra1 != std::to_string(rec->user_id) || t.extra2 != rec->plan_id) return std::string("extras disagree with the record");
+        // extra2 names the plan, or says "donation" (functions/payment: the checkout's extras).
+        const std::string what = rec->purpose == "donation" ? std::string("donation") : rec->plan_id;
+        if (t.extra1 != std::to_string(rec->user_id) || t.extra2 != what) return std::string("extras disagree with the record");
     } else if (auto invoice = find_invoice_token(t.invoice)) {
         rec = load_record(record_by_invoice_sql, PgParam(*invoice), t.amount);
         if (!rec) return std::string("invoice names no record");
@@ -141,6 +153,32 @@ void tell_admins(const Context& c, const char* key, const std::string& dedupe, c
     db().exec(tell_admins_sql, {dedupe, text("es"), text("en")});
 }
 
+// A tip: nothing granted. The record is the donation; the stream's room hears it (name, amount,
+// message and the host's new total in that currency), the host and the donor are told.
+void approve_donation(Context& c, bool second) {
+    db().exec(record_state_sql, {c.rec.id, "approved", 1, c.t.ref});
+    c.rec.state = "approved";
+    if (second) return;  // the room heard of this donation already
+    if (!c.rec.stream_id) return;
+    auto host = db().exec("SELECT h.id, COALESCE(h.telegram_id, 0) AS telegram_id, h.language, h.unreachable_at IS NULL AS reachable, "
+                          "(SELECT sum(amount)::text FROM payment_records WHERE live_stream_id = s.id AND purpose = 'donation' "
+                          "   AND state = 'approved' AND currency = $2) AS total "
+                          "FROM live_streams s JOIN users h ON h.id = s.host_id WHERE s.id = $1", {*c.rec.stream_id, c.rec.currency});
+    if (host.rows() == 0) return;
+    Json donation = {{"id", c.rec.id}, {"from", c.rec.buyer_name}, {"amount", c.rec.amount}, {"currency", c.rec.currency},
+                     {"message", c.rec.donation_message.empty() ? Json(nullptr) : Json(c.rec.donation_message)},
+                     {"total", host.get(0, "total")}};
+    enqueue_realtime_event(room_channel(live_room(*c.rec.stream_id)), {{"type", "donation"}, {"donation", donation}},
+                           "donation:" + c.t.ref);
+    const std::initializer_list<std::pair<const char*, std::string>> args = {
+        {"from", c.rec.buyer_name}, {"amount", c.rec.amount}, {"currency", c.rec.currency}, {"message", c.rec.donation_message}};
+    if (host.get_int(0, "telegram_id") && host.get_bool(0, "reachable"))
+        enqueue_telegram(host.get_int(0, "id"), send_message(host.get_int(0, "telegram_id"),
+                                                             say(host.get(0, "language"), c.rec.donation_message.empty() ? "donation_received" : "donation_received_message", args)),
+                         "donation:" + c.t.ref + ":host");
+    tell_user(c, say(c.rec.language, "donation_thanks", args), "donation:" + c.t.ref + ":telegram");
+}
+
 void approve(Context& c) {
     if (c.rec.account_deleted) {
         // The money came, the person is gone: the record says paid, admins refund it.
@@ -151,6 +189,14 @@ void approve(Context& c) {
         return;
     }
     auto earlier = db().exec(other_approved_sql, {c.rec.id, c.t.ref});
+    if (c.rec.purpose == "donation") {
+        approve_donation(c, earlier.rows() > 0);
+        if (earlier.rows()) {
+            log_event(LogLevel::warn, "payment_second_approval", {{"payment_id", c.rec.id}, {"ref_payco", c.t.ref}});
+            tell_admins(c, "admin_second_payment", "second-payment:" + c.t.ref, earlier.get(0, 0));
+        }
+        return;
+    }
     Grant g = grant_subscription(c.rec.user_id, c.rec.plan_id, c.rec.duration_days, c.rec.id);
     db().exec(store_grant_sql, {c.t.ref, g.subscription_id, g.days});
     if (!record_state_open(c.rec.state) && c.rec.state != "approved")
@@ -181,7 +227,8 @@ void reverse(Context& c) {
         c.rec.state = "reversed";
     }
     db().exec(flag_sql, {c.rec.id, "reference " + c.t.ref + " reversed after approval"});
-    tell_user(c, say(c.rec.language, "payment_reversed", {{"invoice", c.rec.invoice}}), "reversal:" + c.t.ref + ":telegram");
+    tell_user(c, say(c.rec.language, c.rec.purpose == "donation" ? "donation_reversed" : "payment_reversed", {{"invoice", c.rec.invoice}}),
+              "reversal:" + c.t.ref + ":telegram");
     tell_admins(c, "admin_payment_reversed", "reversal:" + c.t.ref);
 }
 

@@ -260,6 +260,9 @@ BOOST_AUTO_TEST_CASE(payments_are_found_by_invoice_reference_telegram_id_and_sta
     BOOST_TEST(approved["items"].size() == 0u);
     BOOST_TEST(call("GET", payments + "?state=paid", &root).status == 422);
     BOOST_TEST(call("GET", payments + "?flagged=1", &root).status == 422);
+    BOOST_TEST(call("GET", payments + "?purpose=gift", &root).status == 422);
+    BOOST_TEST(testing::body_json(call("GET", payments + "?q=" + invoice + "&purpose=donation", &root))["items"].size() == 0u);
+    BOOST_TEST(testing::body_json(call("GET", payments + "?q=" + invoice + "&purpose=subscription", &root))["items"].size() == 1u);
     BOOST_TEST(call("GET", payments + "?cursor=zzz", &root).status == 400);
     auto one = call("GET", payments + "/" + std::to_string(id), &root);
     BOOST_TEST_REQUIRE(one.status == 200, one.body);

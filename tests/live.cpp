@@ -210,3 +210,18 @@ BOOST_AUTO_TEST_CASE(the_host_or_an_admin_ends_a_stream_and_it_gives_no_more_tok
     BOOST_TEST(call("POST", stream_uri(next, "/end"), &admin).status == 200);
     BOOST_TEST(db().exec("SELECT count(*) FROM audit_log WHERE action = 'live.end' AND subject_id = $1", {std::to_string(next)}).get_int(0, 0) == 1);
 }
+
+BOOST_AUTO_TEST_CASE(the_stream_shows_the_hosts_running_total_of_approved_tips) {
+    auto host = user("Host", "prime"), fan = user("Fan");
+    const long long id = start(host)["stream"]["id"];
+    BOOST_TEST(testing::body_json(call("GET", stream_uri(id), &fan))["stream"]["donations"] == Json::object());
+    for (const auto& [amount, currency, state] : std::vector<std::tuple<std::string, std::string, std::string>>{
+             {"5", "USD", "approved"}, {"10", "USD", "approved"}, {"20", "USD", "reversed"}, {"2", "USD", "pending"}, {"5000", "COP", "approved"}})
+        db().exec("INSERT INTO payment_records (invoice, user_id, purpose, amount, currency, state, live_stream_id) "
+                  "VALUES ($1, $2, 'donation', $3::numeric, $4, $5, $6)",
+                  {"TIP-" + std::to_string(testing::unique_number()), fan.id, amount, currency, state, id});
+    Json donations = testing::body_json(call("GET", stream_uri(id), &fan))["stream"]["donations"];
+    BOOST_TEST(donations["USD"] == "15.00");
+    BOOST_TEST(donations["COP"] == "5000.00");
+    BOOST_TEST(donations.size() == 2u);
+}

@@ -24,6 +24,6 @@ BOOST_AUTO_TEST_CASE(deploy_revert_deploy) {
     url.erase(url.find_last_not_of('\n') + 1);
     pnptv::Pg pg(url);
     auto tables = pg.exec("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").get_int(0, 0);
-    BOOST_TEST(tables == 21);
+    BOOST_TEST(tables == 22);
     BOOST_TEST(pg.exec("SELECT count(*) FROM plans").get_int(0, 0) == 3);
 }

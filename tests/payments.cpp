@@ -1017,3 +1017,156 @@ BOOST_AUTO_TEST_CASE(pending_records_nobody_paid_are_closed_as_abandoned_and_cla
     // Idempotent: a second run finds nothing more to close.
     BOOST_TEST(close_abandoned_records(24) == 0);
 }
+
+namespace {
+Response tip(const Buyer& b, const Json& body) {
+    return pay(make_request("POST", std::string(payment::donations_path), body.dump(), {{"content-type", "application/json"}, {"cookie", b.cookie}}));
+}
+long long live_stream_of(const Buyer& host, bool prime_only = false) {
+    return db().exec("INSERT INTO live_streams (host_id, channel, prime_only) VALUES ($1, $2, $3) RETURNING id",
+                     {host.id, "live-" + std::to_string(testing::unique_number()), prime_only}).get_int(0, 0);
+}
+long long realtime_events(long long stream, const std::string& type) {
+    return db().exec("SELECT count(*) FROM outbox WHERE kind = 'realtime' AND payload->>'channel' = $1 AND payload->'event'->>'type' = $2",
+                     {"room-live-" + std::to_string(stream), type}).get_int(0, 0);
+}
+std::string donated(long long stream, const std::string& currency) {
+    return db().exec("SELECT COALESCE(sum(amount), 0)::text FROM payment_records WHERE live_stream_id = $1 AND purpose = 'donation' "
+                     "AND state = 'approved' AND currency = $2", {stream, currency}).get(0, 0);
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(donations)
+
+BOOST_AUTO_TEST_CASE(a_tip_uses_the_same_checkout_and_reaches_the_stream_once_epayco_approves_it) {
+    Buyer host = buyer(true, "es"), fan = buyer(true, "en");
+    db().exec("UPDATE users SET display_name = 'Fan One' WHERE id = $1", {fan.id});
+    const long long stream = live_stream_of(host);
+    auto amounts = pay(make_request("GET", std::string(payment::donations_path)));
+    BOOST_TEST(amounts.status == 200);
+    BOOST_TEST(body_json(amounts)["amounts"]["USD"][1] == "5.00");
+    auto r = tip(fan, {{"stream_id", stream}, {"amount", "5"}, {"currency", "USD"}, {"message", "  great show  "}});
+    BOOST_TEST_REQUIRE(r.status == 201, r.body);
+    Json checkout = body_json(r);
+    BOOST_TEST(checkout["amount"] == "5.00");
+    BOOST_TEST(checkout["params"]["extra2"] == "donation");
+    BOOST_TEST(checkout["params"]["name"] == "PNPtv tip");
+    auto row = db().exec("SELECT id, purpose, plan_id IS NULL, donation_message, amount::text FROM payment_records WHERE invoice = $1",
+                         {checkout["invoice"].get<std::string>()});
+    BOOST_TEST_REQUIRE(row.rows() == 1);
+    BOOST_TEST(row.get(0, 1) == "donation");
+    BOOST_TEST(row.get_bool(0, 2));
+    BOOST_TEST(row.get(0, 3) == "great show");
+    Record rec{row.get_int(0, 0), checkout["invoice"], "5.00", "USD", "donation", fan.id};
+    // The claim alone does nothing; ePayco's validated approval does, once.
+    const std::string ref = new_ref();
+    auto fields = confirmation(rec, 1, ref);
+    BOOST_TEST(deliver(fields).status == 200);
+    BOOST_TEST(realtime_events(stream, "donation") == 0);
+    epayco_holds(ref, fields);
+    verify();
+    BOOST_TEST(record_state(rec.id) == "approved");
+    BOOST_TEST(active_subscriptions(fan.id) == 0);  // a tip buys nothing
+    BOOST_TEST(tier(fan.id) == "free");
+    BOOST_TEST(donated(stream, "USD") == "5.00");
+    auto event = db().exec("SELECT payload FROM outbox WHERE kind = 'realtime' AND dedupe_key = $1", {"donation:" + ref});
+    BOOST_TEST_REQUIRE(event.rows() == 1);
+    Json e = Json::parse(event.get(0, 0))["event"];
+    BOOST_TEST(e["type"] == "donation");
+    BOOST_TEST(e["donation"]["from"] == "Fan One");
+    BOOST_TEST(e["donation"]["amount"] == "5.00");
+    BOOST_TEST(e["donation"]["currency"] == "USD");
+    BOOST_TEST(e["donation"]["message"] == "great show");
+    BOOST_TEST(e["donation"]["total"] == "5.00");
+    auto told = db().exec("SELECT payload->>'text' FROM outbox WHERE user_id = $1 AND kind = 'telegram'", {host.id});
+    BOOST_TEST_REQUIRE(told.rows() == 1);
+    BOOST_TEST(told.get(0, 0).find("Fan One") != std::string::npos, told.get(0, 0));
+    BOOST_TEST(told.get(0, 0).find("great show") != std::string::npos, told.get(0, 0));
+    BOOST_TEST(told.get(0, 0).find("propina") != std::string::npos, told.get(0, 0));  // the host's language
+    BOOST_TEST(outbox_rows(fan.id, "telegram") == 1);  // thanked
+    // Delivered again: nothing more.
+    allow_recheck(ref);
+    BOOST_TEST(deliver(fields).status == 200);
+    verify();
+    BOOST_TEST(realtime_events(stream, "donation") == 1);
+    BOOST_TEST(outbox_rows(host.id, "telegram") == 1);
+    // A second tip adds to the host's running total.
+    auto again = tip(fan, {{"stream_id", stream}, {"amount", 10}, {"currency", "USD"}});
+    BOOST_TEST_REQUIRE(again.status == 201, again.body);
+    auto second_row = db().exec("SELECT id FROM payment_records WHERE invoice = $1", {body_json(again)["invoice"].get<std::string>()});
+    Record second{second_row.get_int(0, 0), body_json(again)["invoice"], "10.00", "USD", "donation", fan.id};
+    const std::string ref2 = new_ref();
+    settle(confirmation(second, 1, ref2));
+    BOOST_TEST(donated(stream, "USD") == "15.00");
+    auto second_event = Json::parse(db().exec("SELECT payload FROM outbox WHERE dedupe_key = $1", {"donation:" + ref2}).get(0, 0));
+    BOOST_TEST(second_event["event"]["donation"]["total"] == "15.00");
+    BOOST_TEST(second_event["event"]["donation"]["message"].is_null());
+    // ePayco reverses the first: it leaves the total, the fan is told it was a tip.
+    allow_recheck(ref);
+    settle(confirmation(rec, 6, ref));
+    BOOST_TEST(record_state(rec.id) == "reversed");
+    BOOST_TEST(donated(stream, "USD") == "10.00");
+    auto reversed = db().exec("SELECT payload->>'text' FROM outbox WHERE user_id = $1 AND dedupe_key = $2", {fan.id, "reversal:" + ref + ":telegram"});
+    BOOST_TEST_REQUIRE(reversed.rows() == 1);
+    BOOST_TEST(reversed.get(0, 0).find("tip") != std::string::npos, reversed.get(0, 0));
+}
+
+BOOST_AUTO_TEST_CASE(a_confirmation_whose_extras_call_a_tip_a_plan_changes_nothing) {
+    Buyer host = buyer(), fan = buyer();
+    const long long stream = live_stream_of(host);
+    auto r = tip(fan, {{"stream_id", stream}, {"amount", "2"}, {"currency", "USD"}});
+    BOOST_TEST_REQUIRE(r.status == 201, r.body);
+    const long long id = db().exec("SELECT id FROM payment_records WHERE invoice = $1", {body_json(r)["invoice"].get<std::string>()}).get_int(0, 0);
+    Record as_plan{id, body_json(r)["invoice"], "2.00", "USD", "prime-monthly-usd", fan.id};
+    const std::string ref = new_ref();
+    settle(confirmation(as_plan, 1, ref));
+    BOOST_TEST(record_state(id) == "pending");
+    BOOST_TEST(active_subscriptions(fan.id) == 0);
+    BOOST_TEST(confirmation_outcome(ref, 1) == "mismatch:none");
+    // And a subscription's confirmation can't be passed off as a tip.
+    Record sub = pending_record(fan);
+    Record as_tip = sub;
+    as_tip.plan = "donation";
+    const std::string ref2 = new_ref();
+    settle(confirmation(as_tip, 1, ref2));
+    BOOST_TEST(record_state(sub.id) == "pending");
+    BOOST_TEST(confirmation_outcome(ref2, 1) == "mismatch:none");
+}
+
+BOOST_AUTO_TEST_CASE(a_tip_is_refused_when_it_cant_be_one_and_stores_nothing) {
+    Buyer host = buyer(), fan = buyer(), minor = buyer(false);
+    const long long stream = live_stream_of(host), members_only = live_stream_of(buyer(), true);
+    const long long ended = live_stream_of(buyer());
+    db().exec("UPDATE live_streams SET status = 'ended', ended_at = now() WHERE id = $1", {ended});
+    const long long before = db().exec("SELECT count(*) FROM payment_records WHERE purpose = 'donation'").get_int(0, 0);
+    struct Case { Json body; const Buyer* who; long status; std::string code; };
+    const Json ok = {{"stream_id", stream}, {"amount", "5"}, {"currency", "USD"}};
+    auto with_field = [&](const char* k, const Json& v) { Json b = ok; b[k] = v; return b; };
+    for (const auto& c : std::vector<Case>{
+             {with_field("amount", "3"), &fan, 422, "invalid_field"},
+             {with_field("amount", "5.001"), &fan, 422, "invalid_field"},
+             {with_field("amount", -5), &fan, 422, "invalid_field"},
+             {with_field("amount", "5e3"), &fan, 422, "invalid_field"},
+             {with_field("currency", "EUR"), &fan, 422, "invalid_field"},
+             {with_field("currency", "COP"), &fan, 422, "invalid_field"},  // 5 isn't a COP amount
+             {with_field("message", std::string(141, 'a')), &fan, 422, "invalid_length"},
+             {with_field("message", "line\nbreak"), &fan, 422, "invalid_field"},
+             {with_field("tip", true), &fan, 422, "unknown_field"},
+             {with_field("stream_id", "1"), &fan, 422, "invalid_field"},
+             {with_field("stream_id", ended), &fan, 409, "stream_not_live"},
+             {with_field("stream_id", 999999999), &fan, 409, "stream_not_live"},
+             {with_field("stream_id", members_only), &fan, 403, "prime_required"},
+             {ok, &host, 409, "own_stream"},
+             {ok, &minor, 403, "age_verification_required"},
+         }) {
+        auto r = tip(*c.who, c.body);
+        BOOST_TEST(r.status == c.status, c.body.dump() << " → " << r.body);
+        BOOST_TEST(body_json(r)["error"]["code"] == c.code, c.body.dump() << " → " << r.body);
+    }
+    BOOST_TEST(pay(make_request("POST", std::string(payment::donations_path), ok.dump(), {{"content-type", "application/json"}})).status == 401);
+    BOOST_TEST(db().exec("SELECT count(*) FROM payment_records WHERE purpose = 'donation'").get_int(0, 0) == before);
+    // An amount offered in COP is fine.
+    BOOST_TEST(tip(fan, {{"stream_id", stream}, {"amount", "10000"}, {"currency", "COP"}}).status == 201);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -253,7 +253,7 @@ Response retry_outbox(const Settings& s, const Request& request, const PathParam
 }
 
 const std::string payment_sql =
-    "SELECT p.id, p.invoice, p.user_id, p.plan_id, p.amount::text AS amount, p.currency, p.state, p.provider_ref, p.flag_reason, " +
+    "SELECT p.id, p.invoice, p.user_id, p.purpose, p.plan_id, p.live_stream_id, p.donation_message, p.amount::text AS amount, p.currency, p.state, p.provider_ref, p.flag_reason, " +
     keyset_micros_sql("p.created_at") + " AS at_micros, "
     "to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created_at, "
     "to_char(p.approved_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS approved_at, u.telegram_id "
@@ -263,12 +263,15 @@ Json payment_json(const PgResult& r, int i) {
     auto opt = [&](const char* c) { return r.get_opt(i, c) ? Json(*r.get_opt(i, c)) : Json(nullptr); };
     return {{"id", r.get_int(i, "id")}, {"invoice", r.get(i, "invoice")}, {"user_id", r.get_int(i, "user_id")},
             {"telegram_id", r.get_opt(i, "telegram_id") ? Json(r.get_int(i, "telegram_id")) : Json(nullptr)},
-            {"plan_id", r.get(i, "plan_id")}, {"amount", r.get(i, "amount")}, {"currency", r.get(i, "currency")},
+            {"purpose", r.get(i, "purpose")}, {"plan_id", opt("plan_id")},
+            {"live_stream_id", r.get_opt(i, "live_stream_id") ? Json(r.get_int(i, "live_stream_id")) : Json(nullptr)},
+            {"donation_message", opt("donation_message")}, {"amount", r.get(i, "amount")}, {"currency", r.get(i, "currency")},
             {"state", r.get(i, "state")}, {"provider_ref", opt("provider_ref")}, {"flag_reason", opt("flag_reason")},
             {"created_at", r.get(i, "created_at")}, {"approved_at", opt("approved_at")}};
 }
 
-// ?q= an invoice, an ePayco reference or a Telegram id (exact); ?state=; ?flagged=true; newest first.
+// ?q= an invoice, an ePayco reference or a Telegram id (exact); ?state=; ?purpose=; ?flagged=true;
+// newest first. Subscriptions and donations alike.
 Response payments(const Settings& s, const Request& request, const PathParams&) {
     require_admin(s.web, request);
     const int limit = page_limit(request, page_size, max_page_size);
@@ -278,15 +281,18 @@ Response payments(const Settings& s, const Request& request, const PathParams&) 
     if (auto v = find_value(request.query, "state"); v && !v->empty())
         state = *choice_field(Json{{"state", *v}}, "state", {"pending", "approved", "declined", "failed", "reversed", "held", "started",
                                                               "expired", "abandoned", "cancelled", "antifraud"});
+    std::optional<std::string> purpose;
+    if (auto v = find_value(request.query, "purpose"); v && !v->empty())
+        purpose = *choice_field(Json{{"purpose", *v}}, "purpose", {"subscription", "donation"});
     const std::string flagged_text = find_value(request.query, "flagged").value_or("false");
     if (flagged_text != "true" && flagged_text != "false") throw HttpError(422, "invalid_field", "flagged must be true or false.", "flagged");
     const bool flagged = flagged_text == "true";
     std::optional<long long> telegram_id;
     if (q) telegram_id = parse_id(*q);
     auto r = db().exec(payment_sql + "WHERE ($1::text IS NULL OR p.invoice = $1 OR p.provider_ref = $1 OR u.telegram_id = $2) "
-                       "AND ($3::text IS NULL OR p.state = $3) AND (NOT $4 OR p.flagged_at IS NOT NULL) AND " +
+                       "AND ($3::text IS NULL OR p.state = $3) AND (NOT $4 OR p.flagged_at IS NOT NULL) AND ($8::text IS NULL OR p.purpose = $8) AND " +
                        keyset_after_sql("p.created_at", "p.id", 5) + " ORDER BY p.created_at DESC, p.id DESC LIMIT $7",
-                       {q, telegram_id.value_or(0), state, flagged, at, key, limit + 1});
+                       {q, telegram_id.value_or(0), state, flagged, at, key, limit + 1, purpose});
     return Response::json(200, keyset_page(r, limit, "id", payment_json));
 }
 

@@ -20,7 +20,10 @@ constexpr int page_size = 20, max_page_size = 50;
 const std::string stream_sql =
     "SELECT s.id, s.channel, s.title, s.status, s.prime_only, s.viewer_peak, s.host_id, " + keyset_micros_sql("s.started_at") + " AS at_micros, "
     "to_char(s.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS started_at, "
-    "to_char(s.ended_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS ended_at, " +
+    "to_char(s.ended_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS ended_at, "
+    // The host's running total of tips, per currency (approved ones: a reversal takes it back).
+    "(SELECT COALESCE(json_object_agg(d.currency, d.total), '{}')::text FROM (SELECT currency, sum(amount)::text AS total "
+    "   FROM payment_records WHERE live_stream_id = s.id AND purpose = 'donation' AND state = 'approved' GROUP BY currency) d) AS donations, " +
     std::string(person_columns) + " FROM live_streams s JOIN users u ON u.id = s.host_id ";
 
 Json stream_json(const Settings& s, const PgResult& r, int i) {
@@ -37,6 +40,7 @@ Json stream_json(const Settings& s, const PgResult& r, int i) {
             {"ended_at", ended ? Json(*ended) : Json(nullptr)},
             {"viewers", is_live ? live_viewers(s.live, id) : 0},
             {"viewer_peak", r.get_int(i, "viewer_peak")},
+            {"donations", Json::parse(r.get(i, "donations"))},
             {"chat_room", live_room(id)},
             {"heartbeat_seconds", live_heartbeat_seconds}};
 }

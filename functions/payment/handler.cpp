@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "crypto.hpp"
+#include "fields.hpp"
 #include "epayco.hpp"
 #include "log.hpp"
 #include "pages.hpp"
@@ -58,6 +59,18 @@ SELECT p.id, p.invoice, p.provider_session_id, p.created_at > now() - interval '
  ORDER BY p.id DESC LIMIT 1
 )sql";
 
+// Who may pay: a known, adult, unbanned account (its row locked for the caller's transaction).
+// Returns their language.
+std::string check_buyer(long long user_id) {
+    auto user = db().exec("SELECT banned_at IS NOT NULL AS banned, age_verified_at IS NOT NULL AS adult, language "
+                          "FROM users WHERE id = $1 FOR UPDATE", {user_id});
+    if (user.rows() == 0) throw HttpError(401, "unauthenticated", "Log in to continue.");
+    if (user.get_bool(0, "banned")) throw HttpError(403, "banned", "This account is banned.");
+    if (!user.get_bool(0, "adult"))
+        throw HttpError(403, "age_verification_required", "Confirm you are 18 or older (send /start to the bot) first.");
+    return user.get(0, "language");
+}
+
 struct OpenRecord {
     long long id = 0;
     std::string invoice, language, plan_name, price, currency;
@@ -72,13 +85,7 @@ OpenRecord open_record(long long user_id, const std::string& plan_id) {
     enforce_rate_limit("checkout", std::to_string(user_id), 30, 3600);
     OpenRecord rec;
     db().transaction([&] {
-        auto user = db().exec("SELECT banned_at IS NOT NULL AS banned, age_verified_at IS NOT NULL AS adult, language "
-                              "FROM users WHERE id = $1 FOR UPDATE", {user_id});
-        if (user.rows() == 0) throw HttpError(401, "unauthenticated", "Log in to continue.");
-        if (user.get_bool(0, "banned")) throw HttpError(403, "banned", "This account is banned.");
-        if (!user.get_bool(0, "adult"))
-            throw HttpError(403, "age_verification_required", "Confirm you are 18 or older (send /start to the bot) first.");
-        rec.language = user.get(0, "language");
+        rec.language = check_buyer(user_id);
         auto plan = db().exec("SELECT name, price::text AS price, currency FROM plans WHERE id = $1 AND active", {plan_id});
         if (plan.rows() == 0) throw HttpError(422, "unknown_plan", "No such plan is on sale.", "plan_id");
         rec.plan_name = plan.get(0, "name");
@@ -100,18 +107,19 @@ OpenRecord open_record(long long user_id, const std::string& plan_id) {
     return rec;
 }
 
-// What the browser needs to open ePayco's checkout for the user's open record of that plan.
-Json start_checkout(const Settings& s, long long user_id, const std::string& plan_id) {
-    OpenRecord rec = open_record(user_id, plan_id);
+// What the browser needs to open ePayco's checkout for an open record: `what` goes in extra2
+// (the plan, or "donation"), which the verified confirmation must repeat.
+Json checkout_for(const Settings& s, long long user_id, OpenRecord& rec, const std::string& what) {
     const std::string& base = s.web.public_base_url;
     const bool test = s.checkout.test;
-    const Json extras = {{"extra1", std::to_string(user_id)}, {"extra2", plan_id}, {"extra3", std::to_string(rec.id)}};
+    const Json extras = {{"extra1", std::to_string(user_id)}, {"extra2", what}, {"extra3", std::to_string(rec.id)}};
+    const std::string title = what == "donation" ? "PNPtv tip" : "PNPtv PRIME";
     const std::string confirmation = base + std::string(epayco_webhook::confirmation_path);
     const std::string response = base + std::string(pages::hub) + "?payment=" + rec.invoice;
     Json answer = {{"invoice", rec.invoice}, {"test", test}, {"amount", rec.price}, {"currency", rec.currency}};
     if (s.checkout.private_key) {
         if (!rec.session_id) {
-            Json session = {{"name", "PNPtv PRIME"}, {"description", rec.plan_name}, {"invoice", rec.invoice},
+            Json session = {{"name", title}, {"description", rec.plan_name}, {"invoice", rec.invoice},
                             {"currency", rec.currency}, {"amount", rec.price}, {"taxBase", "0"}, {"tax", "0"}, {"taxIco", "0"},
                             {"country", "CO"}, {"lang", rec.language}, {"confirmation", confirmation}, {"response", response},
                             {"test", test}, {"extras", extras}, {"method", "POST"}, {"checkout_version", "2"}};
@@ -131,12 +139,70 @@ Json start_checkout(const Settings& s, long long user_id, const std::string& pla
     answer["mode"] = "classic";
     answer["key"] = s.checkout.public_key;
     answer["script"] = "https://checkout.epayco.co/checkout.js";
-    answer["params"] = {{"name", "PNPtv PRIME"}, {"description", rec.plan_name}, {"invoice", rec.invoice},
+    answer["params"] = {{"name", title}, {"description", rec.plan_name}, {"invoice", rec.invoice},
                         {"currency", to_lower(rec.currency)}, {"amount", rec.price}, {"tax_base", "0"}, {"tax", "0"},
                         {"country", "co"}, {"lang", rec.language}, {"external", "false"}, {"response", response},
                         {"confirmation", confirmation}, {"extra1", extras["extra1"]}, {"extra2", extras["extra2"]},
                         {"extra3", extras["extra3"]}};
     return answer;
+}
+
+// The user's open record of that plan (found or written), and its checkout.
+Json start_checkout(const Settings& s, long long user_id, const std::string& plan_id) {
+    OpenRecord rec = open_record(user_id, plan_id);
+    return checkout_for(s, user_id, rec, plan_id);
+}
+
+// A tip to a live stream's host: one of the fixed amounts for its currency, an optional short
+// message; through the same checkout and the same verified-confirmation core as a subscription
+// (common/payment_confirmation.cpp publishes it to the stream once ePayco approves it).
+Response donate(const Settings& s, const Request& request, const PathParams&) {
+    Identity me = require_session(s.web, request);
+    Json body = parse_json_object(request);
+    reject_unknown_fields(body, {"stream_id", "amount", "currency", "message"});
+    auto stream = count_field(body, "stream_id", 1, std::numeric_limits<long long>::max());
+    if (!stream) throw HttpError(422, "missing_field", "stream_id is required.", "stream_id");
+    std::string amount;
+    if (body.contains("amount") && body["amount"].is_number_integer()) amount = std::to_string(body["amount"].get<long long>());
+    else if (body.contains("amount") && body["amount"].is_string() && is_decimal(body["amount"].get<std::string>())) amount = body["amount"];
+    else throw HttpError(422, "invalid_field", "amount must be one of the amounts offered for the currency.", "amount");
+    auto currency = choice_field(body, "currency", {"USD", "COP"});
+    if (!currency) throw HttpError(422, "missing_field", "currency is required.", "currency");
+    auto message = text_field(body, "message", TextRule{1, 140, false});
+    enforce_rate_limit("checkout", std::to_string(me.user_id), 30, 3600);  // shared with subscriptions
+    OpenRecord rec;
+    std::string host_name;
+    db().transaction([&] {
+        rec.language = check_buyer(me.user_id);
+        auto live = db().exec("SELECT s.host_id, s.prime_only, COALESCE(h.display_name, NULLIF(h.first_name, ''), 'PNPtv') AS host "
+                              "FROM live_streams s JOIN users h ON h.id = s.host_id WHERE s.id = $1 AND s.status = 'live'", {*stream});
+        if (live.rows() == 0) throw HttpError(409, "stream_not_live", "This stream isn't live (any more).", "stream_id");
+        if (live.get_int(0, "host_id") == me.user_id) throw HttpError(409, "own_stream", "You can't tip your own stream.", "stream_id");
+        if (live.get_bool(0, "prime_only") && me.tier != "prime" && me.role != "admin")
+            throw HttpError(403, "prime_required", "This stream is for PRIME members.", "stream_id");
+        auto offered = db().exec("SELECT amount::text FROM donation_amounts WHERE currency = $1 AND amount = $2::numeric", {*currency, amount});
+        if (offered.rows() == 0) throw HttpError(422, "invalid_field", "amount must be one of the amounts offered for the currency.", "amount");
+        host_name = live.get(0, "host");
+        rec.price = offered.get(0, 0);
+        rec.currency = *currency;
+        rec.plan_name = "Tip for " + host_name;
+        rec.invoice = new_invoice();
+        rec.created = true;
+        rec.id = db().exec("INSERT INTO payment_records (invoice, user_id, purpose, amount, currency, live_stream_id, donation_message) "
+                           "VALUES ($1, $2, 'donation', $3::numeric, $4, $5, $6) RETURNING id",
+                           {rec.invoice, me.user_id, rec.price, rec.currency, *stream, message}).get_int(0, 0);
+    });
+    return Response::json(201, checkout_for(s, me.user_id, rec, "donation"));
+}
+
+// The amounts a tip may be, per currency (the live page's buttons).
+Response donation_amounts(const Settings&, const Request&, const PathParams&) {
+    auto r = db().exec("SELECT d.currency, d.amount::text AS amount FROM donation_amounts d ORDER BY d.currency, d.amount");
+    Json out = Json::object();
+    for (int i = 0; i < r.rows(); ++i) out[r.get(i, "currency")].push_back(r.get(i, "amount"));
+    Response resp = Response::json(200, {{"amounts", out}});
+    resp.headers.emplace_back("Cache-Control", "public, max-age=300");
+    return resp;
 }
 
 Response create_subscription(const Settings& s, const Request& request, const PathParams&) {
@@ -192,7 +258,7 @@ Response status(const Settings& s, const Request& request, const PathParams& par
     enforce_rate_limit("payment_status", std::to_string(id.user_id), 120, 60);  // the result page polls it
     const std::string invoice = *find_value(params, "invoice");
     if (invoice.size() > 64) throw HttpError(404, "not_found", "No such payment.");
-    auto r = db().exec("SELECT id, invoice, plan_id, amount::text AS amount, currency, state "
+    auto r = db().exec("SELECT id, invoice, purpose, plan_id, amount::text AS amount, currency, state "
                        "FROM payment_records WHERE invoice = $1 AND user_id = $2", {invoice, id.user_id});
     if (r.rows() == 0) throw HttpError(404, "not_found", "No such payment.");
     // The buyer comes back with ?ref_payco=…: never trusted, but a candidate the verifier asks
@@ -202,7 +268,8 @@ Response status(const Settings& s, const Request& request, const PathParams& par
     if (ref && !ref->empty() && ref->size() <= 64 && only_chars(*ref, "-_", true) &&
         record_state_open(state))
         note_candidate_reference(r.get_int(0, "id"), *ref, s.recheck_seconds);
-    return Response::json(200, {{"invoice", r.get(0, "invoice")}, {"plan_id", r.get(0, "plan_id")},
+    auto plan = r.get_opt(0, "plan_id");
+    return Response::json(200, {{"invoice", r.get(0, "invoice")}, {"purpose", r.get(0, "purpose")}, {"plan_id", plan ? Json(*plan) : Json(nullptr)},
                                 {"amount", r.get(0, "amount")}, {"currency", r.get(0, "currency")}, {"state", state}});
 }
 
@@ -211,6 +278,8 @@ const RoutePolicy api = body(0).limit("pnptv_api:50");
 const Router<Settings> routes({
     {"GET", std::string(plans_path), plans, api},
     {"POST", std::string(create_subscription_path), create_subscription, api.body(1024)},
+    {"POST", std::string(donations_path), donate, api.body(2048)},
+    {"GET", std::string(donations_path), donation_amounts, api},
     // A signed link opens a checkout for its user: nothing of its URL is logged.
     {"GET", std::string(checkout_link_path), checkout_link, api.capability_urls()},
     {"GET", std::string(status_path) + ":invoice", status, api},

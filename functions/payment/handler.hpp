@@ -15,6 +15,7 @@ namespace payment {
 inline constexpr std::string_view plans_path = "/api/payment/plans";
 inline constexpr std::string_view create_subscription_path = "/api/payment/create-subscription";
 inline constexpr std::string_view status_path = "/api/payment/status/";  // + invoice
+inline constexpr std::string_view donations_path = "/api/payment/donations";  // POST a tip; GET the amounts
 // The bot's signed link: pnptv::checkout_link_path (payment_link.hpp).
 
 struct Settings {
