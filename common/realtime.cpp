@@ -16,13 +16,9 @@ HttpClientResponse call(const RealtimeSettings& s, std::string_view method, std:
     return http_call(method, channel_url(channel), body, headers, s.timeout_ms, s.publish_socket);
 }
 
-bool answered(const HttpClientResponse& r, std::string_view what, std::string_view channel, bool gone_is_ok) {
-    // 201: delivered to subscribers, 202: stored with nobody listening; a DELETE: 200, or 404
-    // when the channel had nobody.
-    if (r.status == 200 || r.status == 201 || r.status == 202 || (gone_is_ok && r.status == 404)) return true;
-    log_event(LogLevel::warn, "realtime_failed", {{"what", what}, {"channel", channel}, {"status", r.status}, {"error", r.error}});
-    return false;
-}
+// nginx took it: a POST 201 (delivered to subscribers) or 202 (stored, nobody listening); a
+// DELETE 200, or 404 when the channel had nobody.
+bool taken(long status, bool close) { return close ? status == 200 || status == 404 : status == 201 || status == 202; }
 }  // namespace
 
 RealtimeSettings RealtimeSettings::read(SettingsReader& r) {
@@ -30,15 +26,13 @@ RealtimeSettings RealtimeSettings::read(SettingsReader& r) {
 }
 
 std::string room_channel(std::string_view room) { return "room-" + std::string(room); }
-std::string user_channel(long long user_id) { return "user-" + std::to_string(user_id); }
 std::string member_channel(std::string_view room, long long user_id) { return "member-" + std::string(room) + "-" + std::to_string(user_id); }
 
 bool publish(const RealtimeSettings& s, std::string_view channel, const Json& event) {
-    return answered(call(s, "POST", channel, event.dump()), "publish", channel, false);
-}
-
-bool close_channel(const RealtimeSettings& s, std::string_view channel) {
-    return answered(call(s, "DELETE", channel, ""), "close", channel, true);
+    auto r = call(s, "POST", channel, event.dump());
+    if (taken(r.status, false)) return true;
+    log_event(LogLevel::warn, "realtime_failed", {{"channel", channel}, {"status", r.status}, {"error", r.error}});
+    return false;
 }
 
 void enqueue_realtime_event(std::string_view channel, const Json& event, const std::optional<std::string>& dedupe_key) {
@@ -55,8 +49,9 @@ bool deliver_realtime(const RealtimeSettings& s, const Json& payload, std::strin
         return false;
     }
     const std::string channel = payload["channel"];
-    auto r = payload.value("close", false) ? call(s, "DELETE", channel, "") : call(s, "POST", channel, payload.value("event", Json::object()).dump());
-    if (r.status == 200 || r.status == 201 || r.status == 202 || (payload.value("close", false) && r.status == 404)) return true;
+    const bool close = payload.value("close", false);
+    auto r = close ? call(s, "DELETE", channel, "") : call(s, "POST", channel, payload.value("event", Json::object()).dump());
+    if (taken(r.status, close)) return true;
     error = r.status ? "nchan answered " + std::to_string(r.status) : r.error;
     return false;
 }

@@ -7,7 +7,7 @@
 // user's channel ends every connection of theirs (a ban); closing the membership channel ends
 // theirs to that room (a mute, a removal). Either way the page's reconnect is checked afresh.
 //
-// publish() is the fast path (a chat message, at once); enqueue_realtime() writes the event into
+// publish() is the fast path (a chat message, at once); enqueue_realtime_event() writes the event into
 // the outbox in the caller's transaction and notify-worker delivers it with retries (an ended
 // stream, a revocation, a deleted message: effects that must not be lost).
 #pragma once
@@ -26,14 +26,13 @@ struct RealtimeSettings {
     static RealtimeSettings read(SettingsReader& r);
 };
 
+// `user-<id>` is closed by the database itself (db/deploy/realtime_revocations.sql), which spells
+// these names too.
 std::string room_channel(std::string_view room);
-std::string user_channel(long long user_id);
 std::string member_channel(std::string_view room, long long user_id);
 
 // Publishes one event (a JSON object) now; false when nginx didn't take it (logged).
 bool publish(const RealtimeSettings& s, std::string_view channel, const Json& event);
-// Deletes a channel now: its subscribers are disconnected. False when nginx didn't answer.
-bool close_channel(const RealtimeSettings& s, std::string_view channel);
 
 // The same through the outbox, in the caller's transaction (dedupe_key: once per cause).
 void enqueue_realtime_event(std::string_view channel, const Json& event, const std::optional<std::string>& dedupe_key = {});
