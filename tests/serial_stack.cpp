@@ -427,6 +427,9 @@ BOOST_AUTO_TEST_CASE(chat_reaches_websocket_and_eventsource_subscribers_through_
                                    "        if not chunk: break\n        data += chunk\nexcept socket.timeout:\n    pass\n"
                                    "print('responses', data.count(b'HTTP/1.1 '), data.split(b'\\r\\n')[0].decode())\nPY");
     BOOST_TEST(smuggled.output.find("responses 1 HTTP/1.1 405") != std::string::npos, smuggled.output);
+    auto big = testing::http("POST", stack.url("/api/webapp/chat/ws/community"), std::string(2 << 20, 'x'), {"Cookie: " + ana});
+    BOOST_TEST(big.status == 413);
+    BOOST_TEST(testing::body_json({413, {}, {}, big.body})["error"]["code"] == "body_too_large", big.body);
     // nginx's publisher socket is writable by anyone who reaches it: only the stack's user does.
     BOOST_TEST(stack.sh("stat -c %a \"$STACK_RUN_DIR/sockets\"").output == "700\n");
     // The check itself, called from outside (even naming a URI), is only a JSON 400.
