@@ -10,6 +10,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "agora.hpp"
 #include "http.hpp"
@@ -26,6 +27,11 @@ struct LiveSettings {
 };
 
 inline constexpr int live_heartbeat_seconds = 5;  // what pages are told to send
+
+// Which payment records count towards a host's running total of tips (a SQL condition on
+// payment_records): approved, and not flagged (an approval that arrived for a deleted account
+// is refunded, not counted).
+inline constexpr std::string_view counted_donation_sql = "purpose = 'donation' AND state = 'approved' AND flagged_at IS NULL";
 
 // The chat room (and nchan channel suffix) of a stream.
 std::string live_room(long long stream_id);

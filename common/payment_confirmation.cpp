@@ -155,26 +155,39 @@ void tell_admins(const Context& c, const char* key, const std::string& dedupe, c
 
 // A tip: nothing granted. The record is the donation; the stream's room hears it (name, amount,
 // message and the host's new total in that currency), the host and the donor are told.
+// The host's running total in the record's currency, with the stream's row locked: two tips
+// approved at once announce totals that include each other.
+std::optional<std::string> donation_total(const Record& rec) {
+    if (!rec.stream_id) return std::nullopt;
+    if (db().exec("SELECT 1 FROM live_streams WHERE id = $1 FOR UPDATE", {*rec.stream_id}).rows() == 0) return std::nullopt;
+    return db().exec("SELECT COALESCE(sum(amount), 0)::text FROM payment_records WHERE live_stream_id = $1 AND currency = $2 AND " +
+                     std::string(counted_donation_sql), {*rec.stream_id, rec.currency}).get(0, 0);
+}
+
+// A tip: nothing granted. The record is the donation; the stream's room hears it (name, amount,
+// message and the host's new total in that currency), the host and the donor are told. The
+// message is left out when the donor is banned or muted in the stream's room by then.
 void approve_donation(Context& c, bool second) {
     db().exec(record_state_sql, {c.rec.id, "approved", 1, c.t.ref});
     c.rec.state = "approved";
     if (second) return;  // the room heard of this donation already
-    if (!c.rec.stream_id) return;
+    auto total = donation_total(c.rec);
+    if (!total) return;
     auto host = db().exec("SELECT h.id, COALESCE(h.telegram_id, 0) AS telegram_id, h.language, h.unreachable_at IS NULL AS reachable, "
-                          "(SELECT sum(amount)::text FROM payment_records WHERE live_stream_id = s.id AND purpose = 'donation' "
-                          "   AND state = 'approved' AND currency = $2) AS total "
-                          "FROM live_streams s JOIN users h ON h.id = s.host_id WHERE s.id = $1", {*c.rec.stream_id, c.rec.currency});
-    if (host.rows() == 0) return;
+                          "(SELECT u.banned_at IS NULL AND NOT EXISTS (SELECT 1 FROM chat_mutes m WHERE m.room = $2 AND m.user_id = u.id "
+                          "   AND m.until > now()) FROM users u WHERE u.id = $3) AS donor_may_speak "
+                          "FROM live_streams s JOIN users h ON h.id = s.host_id WHERE s.id = $1",
+                          {*c.rec.stream_id, live_room(*c.rec.stream_id), c.rec.user_id});
+    const std::string message = host.get_bool(0, "donor_may_speak") ? c.rec.donation_message : "";
     Json donation = {{"id", c.rec.id}, {"from", c.rec.buyer_name}, {"amount", c.rec.amount}, {"currency", c.rec.currency},
-                     {"message", c.rec.donation_message.empty() ? Json(nullptr) : Json(c.rec.donation_message)},
-                     {"total", host.get(0, "total")}};
+                     {"message", message.empty() ? Json(nullptr) : Json(message)}, {"total", *total}};
     enqueue_realtime_event(room_channel(live_room(*c.rec.stream_id)), {{"type", "donation"}, {"donation", donation}},
                            "donation:" + c.t.ref);
     const std::initializer_list<std::pair<const char*, std::string>> args = {
-        {"from", c.rec.buyer_name}, {"amount", c.rec.amount}, {"currency", c.rec.currency}, {"message", c.rec.donation_message}};
+        {"from", c.rec.buyer_name}, {"amount", c.rec.amount}, {"currency", c.rec.currency}, {"message", message}};
     if (host.get_int(0, "telegram_id") && host.get_bool(0, "reachable"))
         enqueue_telegram(host.get_int(0, "id"), send_message(host.get_int(0, "telegram_id"),
-                                                             say(host.get(0, "language"), c.rec.donation_message.empty() ? "donation_received" : "donation_received_message", args)),
+                                                             say(host.get(0, "language"), message.empty() ? "donation_received" : "donation_received_message", args)),
                          "donation:" + c.t.ref + ":host");
     tell_user(c, say(c.rec.language, "donation_thanks", args), "donation:" + c.t.ref + ":telegram");
 }
@@ -183,6 +196,7 @@ void approve(Context& c) {
     if (c.rec.account_deleted) {
         // The money came, the person is gone: the record says paid, admins refund it.
         db().exec(record_state_sql, {c.rec.id, "approved", 1, c.t.ref});
+        db().exec(flag_sql, {c.rec.id, "approved after the account was deleted: refund it"});  // a tip of it counts for no host
         c.rec.state = "approved";
         log_event(LogLevel::warn, "payment_for_deleted_account", {{"payment_id", c.rec.id}, {"ref_payco", c.t.ref}});
         tell_admins(c, "admin_deleted_account_payment", "deleted-account:" + c.t.ref);
@@ -227,6 +241,11 @@ void reverse(Context& c) {
         c.rec.state = "reversed";
     }
     db().exec(flag_sql, {c.rec.id, "reference " + c.t.ref + " reversed after approval"});
+    if (c.rec.purpose == "donation")
+        if (auto total = donation_total(c.rec))  // the room's total drops with it
+            enqueue_realtime_event(room_channel(live_room(*c.rec.stream_id)),
+                                   {{"type", "donation_reversed"}, {"donation", {{"id", c.rec.id}, {"currency", c.rec.currency}, {"total", *total}}}},
+                                   "donation-reversed:" + c.t.ref);
     tell_user(c, say(c.rec.language, c.rec.purpose == "donation" ? "donation_reversed" : "payment_reversed", {{"invoice", c.rec.invoice}}),
               "reversal:" + c.t.ref + ":telegram");
     tell_admins(c, "admin_payment_reversed", "reversal:" + c.t.ref);

@@ -196,8 +196,9 @@ BOOST_AUTO_TEST_CASE(stats_count_what_is_there) {
     auto plan = db().exec("SELECT id FROM plans ORDER BY id LIMIT 1").get(0, 0);
     // Two approved payments this month in one currency, one in another, one declined, one reversed.
     for (const auto& [amount, currency, state] : std::vector<std::tuple<std::string, std::string, std::string>>{
-             {"10.50", "USD", "approved"}, {"4.25", "USD", "approved"}, {"40000", "COP", "approved"}, {"99", "USD", "declined"},
-             {"77", "USD", "reversed"}})
+             // ISO's test currencies: no other suite (they run at once, on the same database) uses them.
+             {"10.50", "XTS", "approved"}, {"4.25", "XTS", "approved"}, {"40000", "XXX", "approved"}, {"99", "XTS", "declined"},
+             {"77", "XTS", "reversed"}})
         db().exec("INSERT INTO payment_records (invoice, user_id, plan_id, amount, currency, state, approved_at) "
                   "VALUES ($1, $2, $3, $4::numeric, $5, $6, CASE WHEN $6 = 'approved' THEN now() END)",
                   {"STATS-" + std::to_string(testing::unique_number()), payer.id, plan, amount, currency, state});
@@ -205,19 +206,23 @@ BOOST_AUTO_TEST_CASE(stats_count_what_is_there) {
     auto r = call("GET", std::string(admin::stats_path), &root);
     BOOST_TEST_REQUIRE(r.status == 200, r.body);
     Json after = testing::body_json(r);
-    BOOST_TEST(after["users"]["total"].get<long long>() == before["users"]["total"].get<long long>() + 1);
+    // Other suites add people meanwhile: at least the payer.
+    BOOST_TEST(after["users"]["total"].get<long long>() >= before["users"]["total"].get<long long>() + 1);
     BOOST_TEST(after["users"]["new_per_day"].size() == 30u);
-    BOOST_TEST(after["users"]["new_per_day"].back()["count"].get<long long>() == before["users"]["new_per_day"].back()["count"].get<long long>() + 1);
+    BOOST_TEST(after["users"]["new_per_day"].back()["count"].get<long long>() >= before["users"]["new_per_day"].back()["count"].get<long long>() + 1);
+    BOOST_TEST(after["users"]["new_per_day"].back()["count"].get<long long>() <= after["users"]["total"].get<long long>());
     auto month_total = [](const Json& stats, const std::string& currency) {
         double total = 0;
         for (const auto& m : stats["revenue_per_month"])
             if (m["currency"] == currency && m["month"] == stats["revenue_per_month"].back()["month"]) total += std::stod(m["amount"].get<std::string>());
         return total;
     };
-    BOOST_TEST(month_total(after, "USD") - month_total(before, "USD") == 14.75, boost::test_tools::tolerance(1e-9));
-    BOOST_TEST(month_total(after, "COP") - month_total(before, "COP") == 40000.0, boost::test_tools::tolerance(1e-9));
-    BOOST_TEST(after["outbox"]["dead"].get<long long>() == before["outbox"]["dead"].get<long long>() + 1);
-    BOOST_TEST(after["outbox"]["dead_rows"][0]["last_error"] == "Bot API: 400 chat not found");
+    BOOST_TEST(month_total(after, "XTS") - month_total(before, "XTS") == 14.75, boost::test_tools::tolerance(1e-9));
+    BOOST_TEST(month_total(after, "XXX") - month_total(before, "XXX") == 40000.0, boost::test_tools::tolerance(1e-9));
+    BOOST_TEST(after["outbox"]["dead"].get<long long>() >= before["outbox"]["dead"].get<long long>() + 1);
+    bool listed = false;
+    for (const auto& row : after["outbox"]["dead_rows"]) listed = listed || row["last_error"] == "Bot API: 400 chat not found";
+    BOOST_TEST(listed);
     BOOST_TEST(after.contains("live_now"));
     BOOST_TEST(after["subscriptions"]["active_by_plan"].is_array());
 }

@@ -138,6 +138,10 @@ BOOST_AUTO_TEST_CASE(the_owner_admits_and_removes_members_who_may_leave) {
     BOOST_TEST(call("DELETE", room_uri(id, "/members/" + std::to_string(carl.id)), &ben).status == 403);
     BOOST_TEST(call("DELETE", room_uri(id, "/members/" + std::to_string(carl.id)), &carl).status == 200);
     BOOST_TEST(call("GET", room_uri(id, "/token"), &carl).status == 404);
+    // Leaving isn't being removed: an invitation brings Carl back.
+    const std::string welcome = testing::body_json(call("POST", room_uri(id, "/invites"), &ana))["invite"];
+    BOOST_TEST(call("POST", join, &carl, Json{{"invite", welcome}}.dump()).status == 200);
+    BOOST_TEST(call("DELETE", room_uri(id, "/members/" + std::to_string(carl.id)), &carl).status == 200);
     BOOST_TEST(call("DELETE", room_uri(id, "/members/" + std::to_string(ben.id)), &ana).status == 200);
     BOOST_TEST(call("DELETE", room_uri(id, "/members/" + std::to_string(ben.id)), &ana).status == 404);
     BOOST_TEST(call("DELETE", room_uri(id, "/members/" + std::to_string(ana.id)), &ana).status == 409);

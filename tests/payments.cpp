@@ -20,6 +20,7 @@
 #include "payment_confirmation.hpp"
 #include "payment_link.hpp"
 #include "payment_references.hpp"
+#include "live.hpp"
 #include "pg.hpp"
 #include "redis.hpp"
 #include "session.hpp"
@@ -1022,7 +1023,9 @@ namespace {
 Response tip(const Buyer& b, const Json& body) {
     return pay(make_request("POST", std::string(payment::donations_path), body.dump(), {{"content-type", "application/json"}, {"cookie", b.cookie}}));
 }
+// A stream its host may run: a PRIME host.
 long long live_stream_of(const Buyer& host, bool prime_only = false) {
+    db().exec("UPDATE users SET tier = 'prime' WHERE id = $1", {host.id});
     return db().exec("INSERT INTO live_streams (host_id, channel, prime_only) VALUES ($1, $2, $3) RETURNING id",
                      {host.id, "live-" + std::to_string(testing::unique_number()), prime_only}).get_int(0, 0);
 }
@@ -1109,6 +1112,44 @@ BOOST_AUTO_TEST_CASE(a_tip_uses_the_same_checkout_and_reaches_the_stream_once_ep
     auto reversed = db().exec("SELECT payload->>'text' FROM outbox WHERE user_id = $1 AND dedupe_key = $2", {fan.id, "reversal:" + ref + ":telegram"});
     BOOST_TEST_REQUIRE(reversed.rows() == 1);
     BOOST_TEST(reversed.get(0, 0).find("tip") != std::string::npos, reversed.get(0, 0));
+    auto dropped = db().exec("SELECT payload FROM outbox WHERE dedupe_key = $1", {"donation-reversed:" + ref});
+    BOOST_TEST_REQUIRE(dropped.rows() == 1);
+    BOOST_TEST(Json::parse(dropped.get(0, 0))["event"]["donation"]["total"] == "10.00");
+}
+
+BOOST_AUTO_TEST_CASE(what_a_tip_may_not_carry_into_the_room) {
+    Buyer host = buyer(), muted = buyer(), gone = buyer();
+    const long long stream = live_stream_of(host);
+    auto open_tip = [&](const Buyer& who) {
+        auto r = tip(who, {{"stream_id", stream}, {"amount", "2"}, {"currency", "USD"}, {"message", "buy my stuff at evil.example"}});
+        BOOST_REQUIRE_MESSAGE(r.status == 201, r.body);
+        const std::string invoice = body_json(r)["invoice"];
+        return Record{db().exec("SELECT id FROM payment_records WHERE invoice = $1", {invoice}).get_int(0, 0), invoice, "2.00", "USD", "donation", who.id};
+    };
+    // Muted in the stream's room by the time ePayco approves: the tip counts, its message is left out.
+    Record from_muted = open_tip(muted);
+    db().exec("INSERT INTO chat_mutes (room, user_id, until) VALUES ($1, $2, now() + interval '1 hour')", {"live-" + std::to_string(stream), muted.id});
+    const std::string ref = new_ref();
+    settle(confirmation(from_muted, 1, ref));
+    auto event = Json::parse(db().exec("SELECT payload FROM outbox WHERE dedupe_key = $1", {"donation:" + ref}).get(0, 0));
+    BOOST_TEST(event["event"]["donation"]["message"].is_null());
+    BOOST_TEST(donated(stream, "USD") == "2.00");
+    // The tipper deleted their account before the approval: the money is recorded (admins refund it), no host is credited.
+    Record from_gone = open_tip(gone);
+    db().exec("UPDATE users SET deleted_at = now(), banned_at = now(), telegram_id = NULL WHERE id = $1", {gone.id});
+    const std::string ref2 = new_ref();
+    settle(confirmation(from_gone, 1, ref2));
+    BOOST_TEST(record_state(from_gone.id) == "approved");
+    BOOST_TEST(record_flagged(from_gone.id));
+    BOOST_TEST(db().exec("SELECT count(*) FROM outbox WHERE dedupe_key = $1", {"donation:" + ref2}).get_int(0, 0) == 0);
+    auto total = db().exec("SELECT COALESCE(sum(amount), 0)::text FROM payment_records WHERE live_stream_id = $1 AND currency = 'USD' AND " +
+                           std::string(counted_donation_sql), {stream}).get(0, 0);
+    BOOST_TEST(total == "2.00");
+    // A host who lost PRIME takes no more tips (their stream ended with it).
+    db().exec("UPDATE users SET tier = 'free' WHERE id = $1", {host.id});
+    auto late = tip(buyer(), {{"stream_id", stream}, {"amount", "2"}, {"currency", "USD"}});
+    BOOST_TEST(late.status == 409);
+    BOOST_TEST(body_json(late)["error"]["code"] == "stream_not_live");
 }
 
 BOOST_AUTO_TEST_CASE(a_confirmation_whose_extras_call_a_tip_a_plan_changes_nothing) {

@@ -215,12 +215,13 @@ Response stats(const Settings& s, const Request& request, const PathParams&) {
     for (int i = 0; i < plans.rows(); ++i) out["subscriptions"]["active_by_plan"].push_back({{"plan_id", plans.get(i, "plan_id")}, {"count", plans.get_int(i, "n")}});
     // Approved payments by the month they were approved in (UTC), per currency; amounts as exact decimal text.
     auto revenue = db().exec(
-        "SELECT to_char(date_trunc('month', approved_at AT TIME ZONE 'UTC'), 'YYYY-MM') AS month, currency, sum(amount)::text AS amount, count(*) AS n "
+        "SELECT to_char(date_trunc('month', approved_at AT TIME ZONE 'UTC'), 'YYYY-MM') AS month, currency, purpose, sum(amount)::text AS amount, count(*) AS n "
         "FROM payment_records WHERE state = 'approved' AND approved_at >= (date_trunc('month', now() AT TIME ZONE 'UTC') - interval '11 months') AT TIME ZONE 'UTC' "
-        "GROUP BY 1, 2 ORDER BY 1, 2");
+        "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3");
     out["revenue_per_month"] = Json::array();
     for (int i = 0; i < revenue.rows(); ++i)
         out["revenue_per_month"].push_back({{"month", revenue.get(i, "month")}, {"currency", revenue.get(i, "currency")},
+                                            {"purpose", revenue.get(i, "purpose")},  // tips are the hosts' money
                                             {"amount", revenue.get(i, "amount")}, {"payments", revenue.get_int(i, "n")}});
     out["live_now"] = db().exec("SELECT count(*) FROM live_streams WHERE status = 'live'").get_int(0, 0);
     auto outbox = db().exec("SELECT count(*) FILTER (WHERE delivered_at IS NULL AND dead_at IS NULL) AS backlog, "

@@ -38,9 +38,10 @@ void require_unmuted(const Identity& me, const Room& room) {
     if (muted.rows()) throw HttpError(403, "muted", "You are muted in this room until " + muted.get(0, 0) + ".");
 }
 
-// Who may read and post where. A room one may not know of is a 404; a PRIME stream for a free
-// member a 403 with an upsell code; a mute a 403 until it ends.
-void require_access(const Identity& me, const Room& room, Use use) {
+// The room exists for this person: a direct room for its two people only (the other one known),
+// a live room while its stream is on record. 404 otherwise. Returns the stream's row for a live
+// room.
+std::optional<PgResult> require_room(const Identity& me, const Room& room, Use use) {
     const HttpError no_room(404, "not_found", "No such room.");
     if (room.kind == Room::Kind::direct) {
         if (me.user_id != room.low && me.user_id != room.high) throw no_room;
@@ -51,10 +52,19 @@ void require_access(const Identity& me, const Room& room, Use use) {
     } else if (room.kind == Room::Kind::live) {
         auto r = db().exec("SELECT host_id, status, prime_only FROM live_streams WHERE id = $1", {room.stream_id});
         if (r.rows() == 0) throw no_room;
-        const bool host = r.get_int(0, "host_id") == me.user_id;
-        if (r.get_bool(0, "prime_only") && !host && me.tier != "prime" && me.role != "admin")
+        return r;
+    }
+    return std::nullopt;
+}
+
+// Who may read and post where. A room one may not know of is a 404; a PRIME stream for a free
+// member a 403 with an upsell code; a mute a 403 until it ends.
+void require_access(const Identity& me, const Room& room, Use use) {
+    if (auto stream = require_room(me, room, use)) {
+        const bool host = stream->get_int(0, "host_id") == me.user_id;
+        if (stream->get_bool(0, "prime_only") && !host && me.tier != "prime" && me.role != "admin")
             throw HttpError(403, "prime_required", "This stream is for PRIME members.");
-        if (use == Use::post && r.get(0, "status") != "live") throw HttpError(409, "stream_ended", "This stream has ended.");
+        if (use == Use::post && stream->get(0, "status") != "live") throw HttpError(409, "stream_ended", "This stream has ended.");
     }
     // Posting checks the mute in its own INSERT (one round trip less on the hot path).
     if (use == Use::post) return;
@@ -132,7 +142,7 @@ Response delete_message(const Settings& s, const Request& request, const PathPar
     Identity me = require_session(s.web, request);
     Room room = room_param(params);
     const long long id = id_param(params, "id", "message");
-    require_access(me, room, Use::read);  // a room one can't read is no room, for deleting too
+    require_room(me, room, Use::read);  // a room one may not know of is no room, for deleting too
     const bool moderator = moderates(me, room);
     db().transaction([&] {
         auto r = db().exec("SELECT user_id FROM chat_messages WHERE id = $1 AND room = $2 AND deleted_at IS NULL FOR UPDATE", {id, room.name});
@@ -158,7 +168,7 @@ Response mute(const Settings& s, const Request& request, const PathParams& param
     auto minutes = count_field(body, "minutes", 1, max_mute_minutes);
     if (!minutes) throw HttpError(422, "missing_field", "minutes is required (1 to 43200).", "minutes");
     auto reason = text_field(body, "reason", TextRule{0, 500, false});
-    require_access(me, room, Use::read);
+    require_room(me, room, Use::read);
     if (!moderates(me, room)) throw HttpError(403, "forbidden", "Only a moderator of this room can mute people in it.");
     if (*user == me.user_id) throw HttpError(409, "self_mute", "You can't mute yourself.");
     std::string until;
@@ -183,7 +193,7 @@ Response unmute(const Settings& s, const Request& request, const PathParams& par
     Identity me = require_session(s.web, request);
     Room room = room_param(params);
     const long long user = id_param(params, "user", "person");
-    require_access(me, room, Use::read);
+    require_room(me, room, Use::read);
     if (!moderates(me, room)) throw HttpError(403, "forbidden", "Only a moderator of this room can unmute people in it.");
     bool removed = false;
     db().transaction([&] {
@@ -211,6 +221,12 @@ Response authorize(const Settings& s, const Request& request, const PathParams&)
     try {
         auto me = identify(s.web.session, request);
         if (!me) return Response{401, {}, {}, {}};
+        // A reconnect right after losing access may be checked before the guard's Redis record
+        // has the change: PostgreSQL's word on ban, tier and role decides here.
+        auto now = db().exec("SELECT tier, role FROM users WHERE id = $1 AND banned_at IS NULL AND deleted_at IS NULL", {me->user_id});
+        if (now.rows() == 0) return Response{401, {}, {}, {}};
+        me->tier = now.get(0, "tier");
+        me->role = now.get(0, "role");
         require_access(*me, *room, Use::read);
         return Response{200, {{"X-User-Id", std::to_string(me->user_id)}}, {}, {}};
     } catch (const HttpError&) {

@@ -152,8 +152,11 @@ Response remove_member(const Settings& s, const Request& request, const PathPara
     const long long owner = room.get_int(0, "owner_id");
     if (user == owner) throw HttpError(409, "owner_stays", "The owner can't leave their room; close it instead.");
     if (user != me.user_id && me.user_id != owner) throw HttpError(403, "forbidden", "Only the room's owner can remove others.");
-    if (db().exec("UPDATE hangout_members SET removed_at = now() WHERE room_id = $1 AND user_id = $2 AND removed_at IS NULL",
-                  {room.get_int(0, "id"), user}).affected() == 0)
+    // Leaving is not being removed: one who leaves may come back with an invitation.
+    const bool left = db().exec(user == me.user_id ? "DELETE FROM hangout_members WHERE room_id = $1 AND user_id = $2 AND removed_at IS NULL"
+                                                   : "UPDATE hangout_members SET removed_at = now() WHERE room_id = $1 AND user_id = $2 AND removed_at IS NULL",
+                                {room.get_int(0, "id"), user}).affected() > 0;
+    if (!left)
         throw HttpError(404, "not_found", "No such member.");
     return Response::json(200, {{"removed", true}});
 }

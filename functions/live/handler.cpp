@@ -23,7 +23,7 @@ const std::string stream_sql =
     "to_char(s.ended_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS ended_at, "
     // The host's running total of tips, per currency (approved ones: a reversal takes it back).
     "(SELECT COALESCE(json_object_agg(d.currency, d.total), '{}')::text FROM (SELECT currency, sum(amount)::text AS total "
-    "   FROM payment_records WHERE live_stream_id = s.id AND purpose = 'donation' AND state = 'approved' GROUP BY currency) d) AS donations, " +
+    "   FROM payment_records WHERE live_stream_id = s.id AND " + std::string(counted_donation_sql) + " GROUP BY currency) d) AS donations, " +
     std::string(person_columns) + " FROM live_streams s JOIN users u ON u.id = s.host_id ";
 
 Json stream_json(const Settings& s, const PgResult& r, int i) {

@@ -174,8 +174,10 @@ Response donate(const Settings& s, const Request& request, const PathParams&) {
     std::string host_name;
     db().transaction([&] {
         rec.language = check_buyer(me.user_id);
+        // A stream whose host can't go live any more (banned, gone, PRIME ended) takes no tips.
         auto live = db().exec("SELECT s.host_id, s.prime_only, COALESCE(h.display_name, NULLIF(h.first_name, ''), 'PNPtv') AS host "
-                              "FROM live_streams s JOIN users h ON h.id = s.host_id WHERE s.id = $1 AND s.status = 'live'", {*stream});
+                              "FROM live_streams s JOIN users h ON h.id = s.host_id WHERE s.id = $1 AND s.status = 'live' "
+                              "AND h.banned_at IS NULL AND h.deleted_at IS NULL AND (h.tier = 'prime' OR h.role = 'admin')", {*stream});
         if (live.rows() == 0) throw HttpError(409, "stream_not_live", "This stream isn't live (any more).", "stream_id");
         if (live.get_int(0, "host_id") == me.user_id) throw HttpError(409, "own_stream", "You can't tip your own stream.", "stream_id");
         if (live.get_bool(0, "prime_only") && me.tier != "prime" && me.role != "admin")
