@@ -233,9 +233,7 @@ Response stats(const Settings& s, const Request& request, const PathParams&) {
     for (int i = 0; i < dead.rows(); ++i)
         out["outbox"]["dead_rows"].push_back({{"id", dead.get_int(i, "id")}, {"kind", dead.get(i, "kind")}, {"attempts", dead.get_int(i, "attempts")},
                                               {"last_error", dead.get(i, "last_error")}, {"dead_at", dead.get(i, "dead_at")}});
-    Response r = Response::json(200, out);
-    r.headers.emplace_back("Cache-Control", "private, no-store");
-    return r;
+    return Response::json(200, out);
 }
 
 // A dead outbox row gets another round of attempts (after the cause is fixed).
@@ -347,9 +345,7 @@ Response broadcast_status(const Settings& s, const Request& request, const PathP
     auto id = parse_id(find_value(params, "id").value_or(""));
     Json progress = id ? broadcast_progress(*id) : Json(nullptr);
     if (progress.is_null()) throw HttpError(404, "not_found", "No such broadcast.");
-    Response r = Response::json(200, {{"broadcast", progress}});
-    r.headers.emplace_back("Cache-Control", "private, no-store");
-    return r;
+    return Response::json(200, {{"broadcast", progress}});
 }
 
 const RoutePolicy api = body(0).limit("pnptv_api:50");

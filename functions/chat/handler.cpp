@@ -132,9 +132,7 @@ Response history(const Settings& s, const Request& request, const PathParams& pa
                        keyset_after_sql("c.created_at", "c.id", 2) + " ORDER BY c.created_at DESC, c.id DESC LIMIT $4",
                        {room.name, at, key, limit + 1});
     Json page = keyset_page(r, limit, "id", message_json);
-    Response resp = Response::json(200, {{"messages", page["items"]}, {"before", page["next_cursor"]}});
-    resp.headers.emplace_back("Cache-Control", "private, no-store");
-    return resp;
+    return Response::json(200, {{"messages", page["items"]}, {"before", page["next_cursor"]}});
 }
 
 // Its author, the room's moderators: gone from the history, and a `deleted` event tells the pages.

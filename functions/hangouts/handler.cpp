@@ -51,11 +51,6 @@ PgResult owned_room(const Identity& me, long long id) {
     return r;
 }
 
-Response no_store(Response r) {
-    r.headers.emplace_back("Cache-Control", "private, no-store");
-    return r;
-}
-
 Response open(const Settings& s, const Request& request, const PathParams&) {
     Identity me = require_session(s.web, request);
     Json body = request.body.empty() ? Json::object() : parse_json_object(request);
@@ -63,7 +58,7 @@ Response open(const Settings& s, const Request& request, const PathParams&) {
     std::string name = to_lower(text_field(body, "name", TextRule{1, 32, false}).value_or(to_hex(random_bytes(4))));
     if (!valid_hangout_name(name)) throw HttpError(422, "invalid_field", "name may hold only a-z, 0-9, _ and - (1 to 32).", "name");
     HangoutRoom room = open_hangout(me.user_id, name);
-    return no_store(Response::json(room.created ? 201 : 200, {{"room", room_json(s, me, member_room(me, room.id), 0)}}));
+    return Response::json(room.created ? 201 : 200, {{"room", room_json(s, me, member_room(me, room.id), 0)}});
 }
 
 Response list(const Settings& s, const Request& request, const PathParams&) {
@@ -73,7 +68,7 @@ Response list(const Settings& s, const Request& request, const PathParams&) {
                        "ORDER BY r.created_at DESC, r.id DESC LIMIT $2", {me.user_id, max_rooms_listed});
     Json rooms = Json::array();
     for (int i = 0; i < r.rows(); ++i) rooms.push_back(room_json(s, me, r, i));
-    return no_store(Response::json(200, {{"rooms", rooms}}));
+    return Response::json(200, {{"rooms", rooms}});
 }
 
 Response show(const Settings& s, const Request& request, const PathParams& params) {
@@ -89,14 +84,14 @@ Response show(const Settings& s, const Request& request, const PathParams& param
     }
     Json out = room_json(s, me, room, 0);
     out["people"] = members;
-    return no_store(Response::json(200, {{"room", out}}));
+    return Response::json(200, {{"room", out}});
 }
 
 // Everyone in a hangout talks and shows video: members get a publisher token.
 Response token(const Settings& s, const Request& request, const PathParams& params) {
     Identity me = require_session(s.web, request);
     auto room = member_room(me, id_param(params));
-    return no_store(Response::json(200, {{"token", rtc_token_json(s.hangouts.agora, room.get(0, "channel"), me.user_id, AgoraRole::publisher)}}));
+    return Response::json(200, {{"token", rtc_token_json(s.hangouts.agora, room.get(0, "channel"), me.user_id, AgoraRole::publisher)}});
 }
 
 Response invite(const Settings& s, const Request& request, const PathParams& params) {
@@ -104,7 +99,7 @@ Response invite(const Settings& s, const Request& request, const PathParams& par
     auto room = owned_room(me, id_param(params));
     const long long expires = static_cast<long long>(std::time(nullptr)) + s.hangouts.invite_hours * 3600LL;
     const std::string text = hangout_invite(s.hangouts, room.get_int(0, "id"), expires);
-    return no_store(Response::json(201, {{"invite", text}, {"link", hangout_invite_link(s.web.public_base_url, text)}, {"expires_at", expires}}));
+    return Response::json(201, {{"invite", text}, {"link", hangout_invite_link(s.web.public_base_url, text)}, {"expires_at", expires}});
 }
 
 Response join(const Settings& s, const Request& request, const PathParams&) {
@@ -124,7 +119,7 @@ Response join(const Settings& s, const Request& request, const PathParams&) {
     auto member = db().exec("SELECT 1 FROM hangout_members m JOIN hangout_rooms r ON r.id = m.room_id "
                             "WHERE m.room_id = $1 AND m.user_id = $2 AND m.removed_at IS NULL AND r.closed_at IS NULL", {*room, me.user_id});
     if (member.rows() == 0) throw refused;
-    return no_store(Response::json(200, {{"room", room_json(s, me, member_room(me, *room), 0)}}));
+    return Response::json(200, {{"room", room_json(s, me, member_room(me, *room), 0)}});
 }
 
 Response admit(const Settings& s, const Request& request, const PathParams& params) {
@@ -140,7 +135,7 @@ Response admit(const Settings& s, const Request& request, const PathParams& para
                            "  via = CASE WHEN hangout_members.removed_at IS NULL THEN hangout_members.via ELSE 'admitted' END "
                            "RETURNING user_id", {room.get_int(0, "id"), *user, me.user_id});
     if (added.rows() == 0) throw HttpError(404, "not_found", "No such person.", "user_id");
-    return no_store(Response::json(200, {{"room", room_json(s, me, member_room(me, room.get_int(0, "id")), 0)}}));
+    return Response::json(200, {{"room", room_json(s, me, member_room(me, room.get_int(0, "id")), 0)}});
 }
 
 // The owner removes anyone else; a member leaves. Their current token lasts until it expires

@@ -66,11 +66,6 @@ void require_watchable(const Identity& me, const PgResult& stream) {
         throw HttpError(403, "prime_required", "This stream is for PRIME members.");
 }
 
-Response no_store(Response r) {
-    r.headers.emplace_back("Cache-Control", "private, no-store");
-    return r;
-}
-
 // PRIME members (and admins) go live; starting while live is the same stream again (200).
 Response start(const Settings& s, const Request& request, const PathParams&) {
     Identity me = require_session(s.web, request);
@@ -84,9 +79,9 @@ Response start(const Settings& s, const Request& request, const PathParams&) {
     if (host.rows() == 0) throw HttpError(403, "forbidden", "This account can't go live.");
     StartedLive started = start_live(s.live, me.user_id, host.get(0, 0), title, prime_only);
     auto stream = find_stream(started.stream_id);
-    return no_store(Response::json(started.created ? 201 : 200,
+    return Response::json(started.created ? 201 : 200,
                                    {{"stream", stream_json(s, stream, 0)},
-                                    {"token", rtc_token_json(s.live.agora, started.channel, me.user_id, AgoraRole::publisher)}}));
+                                    {"token", rtc_token_json(s.live.agora, started.channel, me.user_id, AgoraRole::publisher)}});
 }
 
 Response list(const Settings& s, const Request& request, const PathParams&) {
@@ -96,13 +91,13 @@ Response list(const Settings& s, const Request& request, const PathParams&) {
     auto r = db().exec(stream_sql + "WHERE s.status = 'live' AND u.banned_at IS NULL AND u.deleted_at IS NULL AND " +
                        keyset_after_sql("s.started_at", "s.id", 1) + " ORDER BY s.started_at DESC, s.id DESC LIMIT $3",
                        {at, key, limit + 1});
-    return no_store(Response::json(200, keyset_page(r, limit, "id", [&](const PgResult& rows, int i) { return stream_json(s, rows, i); })));
+    return Response::json(200, keyset_page(r, limit, "id", [&](const PgResult& rows, int i) { return stream_json(s, rows, i); }));
 }
 
 Response show(const Settings& s, const Request& request, const PathParams& params) {
     require_session(s.web, request);
     auto stream = find_stream(id_param(params));
-    return no_store(Response::json(200, {{"stream", stream_json(s, stream, 0)}}));
+    return Response::json(200, {{"stream", stream_json(s, stream, 0)}});
 }
 
 // The host's publisher token, anyone else's subscriber token: how pages get one after login, and
@@ -112,8 +107,8 @@ Response token(const Settings& s, const Request& request, const PathParams& para
     auto stream = find_stream(id_param(params));
     require_watchable(me, stream);
     const bool host = stream.get_int(0, "host_id") == me.user_id;
-    return no_store(Response::json(200, {{"token", rtc_token_json(s.live.agora, stream.get(0, "channel"), me.user_id,
-                                                                  host ? AgoraRole::publisher : AgoraRole::subscriber)}}));
+    return Response::json(200, {{"token", rtc_token_json(s.live.agora, stream.get(0, "channel"), me.user_id,
+                                                                  host ? AgoraRole::publisher : AgoraRole::subscriber)}});
 }
 
 Response heartbeat(const Settings& s, const Request& request, const PathParams& params) {
@@ -121,7 +116,7 @@ Response heartbeat(const Settings& s, const Request& request, const PathParams& 
     const long long id = id_param(params);
     auto stream = find_stream(id);
     require_watchable(me, stream);
-    return no_store(Response::json(200, {{"viewers", live_heartbeat(s.live, id, me.user_id)}, {"heartbeat_seconds", live_heartbeat_seconds}}));
+    return Response::json(200, {{"viewers", live_heartbeat(s.live, id, me.user_id)}, {"heartbeat_seconds", live_heartbeat_seconds}});
 }
 
 // The host or an admin (audited) ends it; ending an ended stream changes nothing.
@@ -132,7 +127,7 @@ Response end(const Settings& s, const Request& request, const PathParams& params
     const long long host = stream.get_int(0, "host_id");
     if (host != me.user_id && me.role != "admin") throw HttpError(403, "forbidden", "Only the host or an admin can end a stream.");
     if (end_live(id) && host != me.user_id) audit(me.user_id, "live.end", "live_stream", std::to_string(id), {{"host", host}});
-    return no_store(Response::json(200, {{"stream", stream_json(s, find_stream(id), 0)}}));
+    return Response::json(200, {{"stream", stream_json(s, find_stream(id), 0)}});
 }
 
 const std::string stream_path = std::string(streams_path) + "/:id";

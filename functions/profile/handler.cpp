@@ -188,9 +188,7 @@ Response get_person(const Settings& s, const Request& request, const PathParams&
     j["followers"] = r.get_int(0, "followers");
     j["following"] = r.get_int(0, "following");
     j["followed_by_me"] = r.get_bool(0, "followed_by_me");
-    Response resp = Response::json(200, {{"profile", j}});
-    resp.headers.emplace_back("Cache-Control", "private, no-store");
-    return resp;
+    return Response::json(200, {{"profile", j}});
 }
 
 Response follow(const Settings& s, const Request& request, const PathParams& params) {

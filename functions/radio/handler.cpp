@@ -58,7 +58,7 @@ Response stream(const Settings& s, const Request& request, const PathParams&) {
     if (s.prime_only) require_prime(s.web, request);
     Response r;
     r.status = 200;
-    r.headers = {{"X-Accel-Redirect", std::string(stream_location)}, {"Cache-Control", "private, no-store"}};
+    r.headers = {{"X-Accel-Redirect", std::string(stream_location)}};
     return r;
 }
 

@@ -78,9 +78,7 @@ Response feed(const Settings& s, const Request& request, const PathParams&) {
     auto [at, key] = cursor_params(cursor);
     auto r = db().exec(posts_sql + " AND " + keyset_after_sql("p.created_at", "p.id", 3) + " ORDER BY p.created_at DESC, p.id DESC LIMIT $5",
                        {me.user_id, sees_prime(me), at, key, limit + 1});
-    Response resp = Response::json(200, keyset_page(r, limit, "id", post_json));
-    resp.headers.emplace_back("Cache-Control", "private, no-store");
-    return resp;
+    return Response::json(200, keyset_page(r, limit, "id", post_json));
 }
 
 // A post's text, visibility and picture: JSON, or a form whose file part is the picture.

@@ -86,8 +86,7 @@ Response play(const Settings& s, const Request& request, const PathParams& param
     if (r.get_bool(0, "prime_only") && !prime(me))
         throw HttpError(403, "prime_required", "This video is for PRIME members. Get PRIME to watch it.");
     Response resp = Response::text(200, "");
-    resp.headers = {{"X-Accel-Redirect", std::string(media_location) + r.get(0, "file_path")},
-                    {"Cache-Control", "private, no-store"}};
+    resp.headers = {{"X-Accel-Redirect", std::string(media_location) + r.get(0, "file_path")}};
     return resp;
 }
 
