@@ -5,7 +5,8 @@
 // At start-up it reads the function's Settings (settings.hpp; a bad or missing value stops it,
 // naming the setting) and configures the process's PostgreSQL and Redis connections from them.
 // Per request it builds the Request, enforces the matched route's body cap before reading the
-// body (413 without reading it), dispatches, adds X-Request-Id and writes the response; it logs
+// body (413 without reading it), dispatches, adds X-Request-Id (and `Cache-Control: no-store`
+// when the handler set none: handlers set it only to allow caching) and writes the response; it logs
 // a request itself only when it failed (nginx's access log has every request). SIGTERM lets the
 // request in flight finish, then the loop ends and the process exits 0.
 // `<binary> --routes` prints the route table and policy (docs/routes.md), `--settings` every
