@@ -1,5 +1,7 @@
 #include "router.hpp"
 
+#include "text.hpp"
+
 #include <algorithm>
 
 #include "urlencoded.hpp"
@@ -90,6 +92,12 @@ Response failure_response(std::exception_ptr failure, const Request& request) {
         log_event(LogLevel::error, "unhandled_exception", {{"what", e.what()}, {"path", request.path}});
         return error_response(HttpError(500, "internal_error", "Something went wrong on our side."));
     }
+}
+
+long long path_id(const PathParams& params, std::string_view name, std::string_view what) {
+    auto id = parse_id(find_value(params, name).value_or(""));
+    if (!id) throw HttpError(404, "not_found", "No such " + std::string(what) + ".");
+    return *id;
 }
 
 std::string describe_routes(const std::vector<RouteSpec>& table, const std::vector<GuardedPage>& guarded_pages,

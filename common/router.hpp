@@ -57,6 +57,10 @@ struct RouteMatch {
 
 RouteMatch match_route(const std::vector<RouteSpec>& table, std::string_view method, std::string_view path);
 
+// A path parameter that is an id (":id", ":user"): 404 "No such <what>." when it isn't one, as
+// for an id nothing has.
+long long path_id(const PathParams& params, std::string_view name, std::string_view what);
+
 // The error a route that matched nothing answers with (404, 405 with Allow, 400 for a bad escape).
 HttpError no_route_error(const RouteMatch& m, const Request& request);
 // What any failure inside a handler becomes: its HttpError, a 503 with Retry-After for a store

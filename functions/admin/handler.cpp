@@ -65,10 +65,9 @@ Response search(const Settings& s, const Request& request, const PathParams&) {
 }
 
 long long target_id(const PathParams& params) {
-    auto id = parse_id(find_value(params, "id").value_or(""));
-    if (!id || db().exec("SELECT 1 FROM users WHERE id = $1 AND deleted_at IS NULL", {*id}).rows() == 0)
-        throw HttpError(404, "not_found", "No such person.");
-    return *id;
+    const long long id = path_id(params, "id", "person");
+    if (db().exec("SELECT 1 FROM users WHERE id = $1 AND deleted_at IS NULL", {id}).rows() == 0) throw HttpError(404, "not_found", "No such person.");
+    return id;
 }
 
 Response user_answer(long long id) { return Response::json(200, {{"user", user_json(db().exec(user_sql + " AND u.id = $1", {id}), 0)}}); }
@@ -239,13 +238,12 @@ Response stats(const Settings& s, const Request& request, const PathParams&) {
 // A dead outbox row gets another round of attempts (after the cause is fixed).
 Response retry_outbox(const Settings& s, const Request& request, const PathParams& params) {
     Identity me = require_admin(s.web, request);
-    auto id = parse_id(find_value(params, "id").value_or(""));
-    if (!id) throw HttpError(404, "not_found", "No such dead row.");
+    const long long id = path_id(params, "id", "dead row");
     db().transaction([&] {
         auto r = db().exec("UPDATE outbox SET dead_at = NULL, attempts = 0, next_attempt_at = now(), claimed_until = NULL "
-                           "WHERE id = $1 AND dead_at IS NOT NULL RETURNING kind, COALESCE(last_error, '') AS last_error", {*id});
+                           "WHERE id = $1 AND dead_at IS NOT NULL RETURNING kind, COALESCE(last_error, '') AS last_error", {id});
         if (r.rows() == 0) throw HttpError(404, "not_found", "No such dead row.");
-        audit(me.user_id, "outbox.retry", "outbox", std::to_string(*id), {{"kind", r.get(0, "kind")}, {"last_error", r.get(0, "last_error")}});
+        audit(me.user_id, "outbox.retry", "outbox", std::to_string(id), {{"kind", r.get(0, "kind")}, {"last_error", r.get(0, "last_error")}});
         db().exec("SELECT pg_notify('outbox', '')");
     });
     return Response::json(200, {{"retrying", true}});
@@ -298,14 +296,13 @@ Response payments(const Settings& s, const Request& request, const PathParams&) 
 // One record with every confirmation and ePayco reference that touched it.
 Response payment(const Settings& s, const Request& request, const PathParams& params) {
     require_admin(s.web, request);
-    auto id = parse_id(find_value(params, "id").value_or(""));
-    if (!id) throw HttpError(404, "not_found", "No such payment.");
-    auto r = db().exec(payment_sql + "WHERE p.id = $1", {*id});
+    const long long id = path_id(params, "id", "payment");
+    auto r = db().exec(payment_sql + "WHERE p.id = $1", {id});
     if (r.rows() == 0) throw HttpError(404, "not_found", "No such payment.");
     Json out = payment_json(r, 0);
     auto confirmations = db().exec("SELECT provider_ref, state_code, source, outcome, "
                                    "to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS received_at "
-                                   "FROM payment_confirmations WHERE payment_record_id = $1 ORDER BY received_at, id", {*id});
+                                   "FROM payment_confirmations WHERE payment_record_id = $1 ORDER BY received_at, id", {id});
     out["confirmations"] = Json::array();
     for (int i = 0; i < confirmations.rows(); ++i)
         out["confirmations"].push_back({{"provider_ref", confirmations.get(i, "provider_ref")}, {"state_code", confirmations.get_int(i, "state_code")},
@@ -313,7 +310,7 @@ Response payment(const Settings& s, const Request& request, const PathParams& pa
                                         {"received_at", confirmations.get(i, "received_at")}});
     auto refs = db().exec("SELECT provider_ref, source, state, granted_days, granted_subscription_id IS NOT NULL AS granted, "
                           "COALESCE(last_error, '') AS last_error FROM payment_references "
-                          "WHERE payment_record_id = $1 OR candidate_record_id = $1 ORDER BY first_seen_at", {*id});
+                          "WHERE payment_record_id = $1 OR candidate_record_id = $1 ORDER BY first_seen_at", {id});
     out["references"] = Json::array();
     for (int i = 0; i < refs.rows(); ++i)
         out["references"].push_back({{"provider_ref", refs.get(i, "provider_ref")}, {"source", refs.get(i, "source")},
@@ -342,8 +339,7 @@ Response broadcast(const Settings& s, const Request& request, const PathParams&)
 
 Response broadcast_status(const Settings& s, const Request& request, const PathParams& params) {
     require_admin(s.web, request);
-    auto id = parse_id(find_value(params, "id").value_or(""));
-    Json progress = id ? broadcast_progress(*id) : Json(nullptr);
+    Json progress = broadcast_progress(path_id(params, "id", "broadcast"));
     if (progress.is_null()) throw HttpError(404, "not_found", "No such broadcast.");
     return Response::json(200, {{"broadcast", progress}});
 }

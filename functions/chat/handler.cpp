@@ -77,12 +77,6 @@ Room room_param(const PathParams& params) {
     return *room;
 }
 
-long long id_param(const PathParams& params, const char* name, const char* what) {
-    auto id = parse_id(find_value(params, name).value_or(""));
-    if (!id) throw HttpError(404, "not_found", std::string("No such ") + what + ".");
-    return *id;
-}
-
 // The host of a live room moderates it too; admins every room but direct ones (those are their
 // two people's only).
 bool moderates(const Identity& me, const Room& room) {
@@ -139,7 +133,7 @@ Response history(const Settings& s, const Request& request, const PathParams& pa
 Response delete_message(const Settings& s, const Request& request, const PathParams& params) {
     Identity me = require_session(s.web, request);
     Room room = room_param(params);
-    const long long id = id_param(params, "id", "message");
+    const long long id = path_id(params, "id", "message");
     require_room(me, room, Use::read);  // a room one may not know of is no room, for deleting too
     const bool moderator = moderates(me, room);
     db().transaction([&] {
@@ -190,7 +184,7 @@ Response mute(const Settings& s, const Request& request, const PathParams& param
 Response unmute(const Settings& s, const Request& request, const PathParams& params) {
     Identity me = require_session(s.web, request);
     Room room = room_param(params);
-    const long long user = id_param(params, "user", "person");
+    const long long user = path_id(params, "user", "person");
     require_room(me, room, Use::read);
     if (!moderates(me, room)) throw HttpError(403, "forbidden", "Only a moderator of this room can unmute people in it.");
     bool removed = false;

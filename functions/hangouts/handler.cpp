@@ -31,12 +31,6 @@ Json room_json(const Settings& s, const Identity& me, const PgResult& r, int i) 
             {"link", hangout_page_link(s.web.public_base_url, id)}};
 }
 
-long long id_param(const PathParams& params, const char* name = "id", const char* what = "room") {
-    auto id = parse_id(find_value(params, name).value_or(""));
-    if (!id) throw HttpError(404, "not_found", std::string("No such ") + what + ".");
-    return *id;
-}
-
 // An open room the caller is a member of; to anyone else it doesn't exist.
 PgResult member_room(const Identity& me, long long id) {
     auto r = db().exec(room_sql + "WHERE r.id = $1 AND r.closed_at IS NULL AND EXISTS "
@@ -73,7 +67,7 @@ Response list(const Settings& s, const Request& request, const PathParams&) {
 
 Response show(const Settings& s, const Request& request, const PathParams& params) {
     Identity me = require_session(s.web, request);
-    auto room = member_room(me, id_param(params));
+    auto room = member_room(me, path_id(params, "id", "room"));
     auto people = db().exec("SELECT " + std::string(person_columns) + ", m.via FROM hangout_members m JOIN users u ON u.id = m.user_id "
                             "WHERE m.room_id = $1 AND m.removed_at IS NULL AND u.deleted_at IS NULL ORDER BY m.created_at, u.id", {room.get_int(0, "id")});
     Json members = Json::array();
@@ -90,13 +84,13 @@ Response show(const Settings& s, const Request& request, const PathParams& param
 // Everyone in a hangout talks and shows video: members get a publisher token.
 Response token(const Settings& s, const Request& request, const PathParams& params) {
     Identity me = require_session(s.web, request);
-    auto room = member_room(me, id_param(params));
+    auto room = member_room(me, path_id(params, "id", "room"));
     return Response::json(200, {{"token", rtc_token_json(s.hangouts.agora, room.get(0, "channel"), me.user_id, AgoraRole::publisher)}});
 }
 
 Response invite(const Settings& s, const Request& request, const PathParams& params) {
     Identity me = require_session(s.web, request);
-    auto room = owned_room(me, id_param(params));
+    auto room = owned_room(me, path_id(params, "id", "room"));
     const long long expires = static_cast<long long>(std::time(nullptr)) + s.hangouts.invite_hours * 3600LL;
     const std::string text = hangout_invite(s.hangouts, room.get_int(0, "id"), expires);
     return Response::json(201, {{"invite", text}, {"link", hangout_invite_link(s.web.public_base_url, text)}, {"expires_at", expires}});
@@ -128,7 +122,7 @@ Response admit(const Settings& s, const Request& request, const PathParams& para
     reject_unknown_fields(body, {"user_id"});
     auto user = count_field(body, "user_id", 1, std::numeric_limits<long long>::max());
     if (!user) throw HttpError(422, "missing_field", "user_id is required.", "user_id");
-    auto room = owned_room(me, id_param(params));
+    auto room = owned_room(me, path_id(params, "id", "room"));
     auto added = db().exec("INSERT INTO hangout_members (room_id, user_id, added_by, via) "
                            "SELECT $1, u.id, $3, 'admitted' FROM users u WHERE u.id = $2 AND u.banned_at IS NULL AND u.deleted_at IS NULL "
                            "ON CONFLICT (room_id, user_id) DO UPDATE SET removed_at = NULL, added_by = EXCLUDED.added_by, "
@@ -142,8 +136,8 @@ Response admit(const Settings& s, const Request& request, const PathParams& para
 // (Agora can't take one back); they get no new one.
 Response remove_member(const Settings& s, const Request& request, const PathParams& params) {
     Identity me = require_session(s.web, request);
-    auto room = member_room(me, id_param(params));
-    const long long user = id_param(params, "user", "member");
+    auto room = member_room(me, path_id(params, "id", "room"));
+    const long long user = path_id(params, "user", "member");
     const long long owner = room.get_int(0, "owner_id");
     if (user == owner) throw HttpError(409, "owner_stays", "The owner can't leave their room; close it instead.");
     if (user != me.user_id && me.user_id != owner) throw HttpError(403, "forbidden", "Only the room's owner can remove others.");
@@ -158,7 +152,7 @@ Response remove_member(const Settings& s, const Request& request, const PathPara
 
 Response close(const Settings& s, const Request& request, const PathParams& params) {
     Identity me = require_session(s.web, request);
-    auto room = owned_room(me, id_param(params));
+    auto room = owned_room(me, path_id(params, "id", "room"));
     db().exec("UPDATE hangout_rooms SET closed_at = now() WHERE id = $1 AND closed_at IS NULL", {room.get_int(0, "id")});
     return Response::json(200, {{"closed", true}});
 }

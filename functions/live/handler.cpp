@@ -45,12 +45,6 @@ Json stream_json(const Settings& s, const PgResult& r, int i) {
             {"heartbeat_seconds", live_heartbeat_seconds}};
 }
 
-long long id_param(const PathParams& params) {
-    auto id = parse_id(find_value(params, "id").value_or(""));
-    if (!id) throw HttpError(404, "not_found", "No such stream.");
-    return *id;
-}
-
 PgResult find_stream(long long id) {
     auto r = db().exec(stream_sql + "WHERE s.id = $1", {id});
     if (r.rows() == 0) throw HttpError(404, "not_found", "No such stream.");
@@ -96,7 +90,7 @@ Response list(const Settings& s, const Request& request, const PathParams&) {
 
 Response show(const Settings& s, const Request& request, const PathParams& params) {
     require_session(s.web, request);
-    auto stream = find_stream(id_param(params));
+    auto stream = find_stream(path_id(params, "id", "stream"));
     return Response::json(200, {{"stream", stream_json(s, stream, 0)}});
 }
 
@@ -104,7 +98,7 @@ Response show(const Settings& s, const Request& request, const PathParams& param
 // how they refresh it before it expires. An ended stream gives none.
 Response token(const Settings& s, const Request& request, const PathParams& params) {
     Identity me = require_session(s.web, request);
-    auto stream = find_stream(id_param(params));
+    auto stream = find_stream(path_id(params, "id", "stream"));
     require_watchable(me, stream);
     const bool host = stream.get_int(0, "host_id") == me.user_id;
     return Response::json(200, {{"token", rtc_token_json(s.live.agora, stream.get(0, "channel"), me.user_id,
@@ -113,7 +107,7 @@ Response token(const Settings& s, const Request& request, const PathParams& para
 
 Response heartbeat(const Settings& s, const Request& request, const PathParams& params) {
     Identity me = require_session(s.web, request);
-    const long long id = id_param(params);
+    const long long id = path_id(params, "id", "stream");
     auto stream = find_stream(id);
     require_watchable(me, stream);
     return Response::json(200, {{"viewers", live_heartbeat(s.live, id, me.user_id)}, {"heartbeat_seconds", live_heartbeat_seconds}});
@@ -122,7 +116,7 @@ Response heartbeat(const Settings& s, const Request& request, const PathParams& 
 // The host or an admin (audited) ends it; ending an ended stream changes nothing.
 Response end(const Settings& s, const Request& request, const PathParams& params) {
     Identity me = require_session(s.web, request);
-    const long long id = id_param(params);
+    const long long id = path_id(params, "id", "stream");
     auto stream = find_stream(id);
     const long long host = stream.get_int(0, "host_id");
     if (host != me.user_id && me.role != "admin") throw HttpError(403, "forbidden", "Only the host or an admin can end a stream.");

@@ -145,11 +145,6 @@ Response delete_own(const Settings& s, const Request& request, const PathParams&
     return r;
 }
 
-long long person_id(const PathParams& params) {
-    auto id = parse_id(find_value(params, "id").value_or(""));
-    if (!id) throw HttpError(404, "not_found", "No such person.");
-    return *id;
-}
 
 struct Person {
     long long id;
@@ -159,7 +154,7 @@ struct Person {
 // The person behind :id as the viewer may see them; 404 for anyone they may not (a private
 // profile is indistinguishable from none), 401 for a members-only one without a session.
 Person visible_person(const std::optional<Identity>& viewer, const PathParams& params) {
-    const long long id = person_id(params);
+    const long long id = path_id(params, "id", "person");
     auto r = db().exec("SELECT visibility FROM users WHERE id = $1 AND deleted_at IS NULL AND banned_at IS NULL", {id});
     if (r.rows() == 0) throw HttpError(404, "not_found", "No such person.");
     const std::string visibility = r.get(0, "visibility");
@@ -203,7 +198,7 @@ Response follow(const Settings& s, const Request& request, const PathParams& par
 
 Response unfollow(const Settings& s, const Request& request, const PathParams& params) {
     Identity me = require_session(s.web, request);
-    const long long id = person_id(params);
+    const long long id = path_id(params, "id", "person");
     db().exec("DELETE FROM follows WHERE follower_id = $1 AND followed_id = $2", {me.user_id, id});
     return Response::json(200, {{"following", false}});
 }

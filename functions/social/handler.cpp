@@ -51,12 +51,6 @@ Json post_json(const PgResult& r, int i) {
             {"liked_by_me", r.get_bool(i, "liked")}};
 }
 
-long long id_param(const PathParams& params, const char* what) {
-    auto id = parse_id(find_value(params, "id").value_or(""));
-    if (!id) throw HttpError(404, "not_found", std::string("No such ") + what + ".");
-    return *id;
-}
-
 // The post as the viewer may see it (404 otherwise; a PRIME post for a free member: 403 with
 // an upsell code).
 Json visible_post(const Identity& me, long long post_id) {
@@ -144,13 +138,13 @@ Response create_post(const Settings& s, const Request& request, const PathParams
 
 Response get_post(const Settings& s, const Request& request, const PathParams& params) {
     Identity me = require_session(s.web, request);
-    return Response::json(200, {{"post", visible_post(me, id_param(params, "post"))}});
+    return Response::json(200, {{"post", visible_post(me, path_id(params, "id", "post"))}});
 }
 
 // Own posts, or any for an admin: a soft delete (the row stays for the audit), the picture goes.
 Response delete_post(const Settings& s, const Request& request, const PathParams& params) {
     Identity me = require_session(s.web, request);
-    const long long id = id_param(params, "post");
+    const long long id = path_id(params, "id", "post");
     visible_post(me, id);  // one the caller can't see is a 404 here too, never a 403 that says it exists
     std::optional<std::string> image;
     db().transaction([&] {
@@ -170,7 +164,7 @@ Response delete_post(const Settings& s, const Request& request, const PathParams
 // rows', so concurrent likes can't lose or double one.
 Response set_like(const Settings& s, const Request& request, const PathParams& params, bool like) {
     Identity me = require_session(s.web, request);
-    const long long id = id_param(params, "post");
+    const long long id = path_id(params, "id", "post");
     visible_post(me, id);
     if (like)
         db().exec("INSERT INTO post_likes (user_id, post_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", {me.user_id, id});
@@ -196,7 +190,7 @@ Json comment_json(const PgResult& r, int i) {
 
 Response create_comment(const Settings& s, const Request& request, const PathParams& params) {
     Identity me = require_session(s.web, request);
-    const long long post = id_param(params, "post");
+    const long long post = path_id(params, "id", "post");
     Json body = parse_json_object(request);
     reject_unknown_fields(body, {"body"});
     auto text = text_field(body, "body", comment_text);
@@ -213,7 +207,7 @@ Response create_comment(const Settings& s, const Request& request, const PathPar
 
 Response list_comments(const Settings& s, const Request& request, const PathParams& params) {
     Identity me = require_session(s.web, request);
-    const long long post = id_param(params, "post");
+    const long long post = path_id(params, "id", "post");
     const int limit = page_limit(request, page_size, max_page_size);
     auto cursor = cursor_param(request);
     visible_post(me, post);
@@ -226,7 +220,7 @@ Response list_comments(const Settings& s, const Request& request, const PathPara
 
 Response delete_comment(const Settings& s, const Request& request, const PathParams& params) {
     Identity me = require_session(s.web, request);
-    const long long id = id_param(params, "comment");
+    const long long id = path_id(params, "id", "comment");
     // One the caller can't see is a 404, never a 403 that says it exists.
     auto seen = db().exec(comments_sql + " AND c.id = $3", {me.user_id, me.role == "admin", id});
     if (seen.rows() == 0) throw HttpError(404, "not_found", "No such comment.");

@@ -43,11 +43,6 @@ Json video_json(const PgResult& r, int i, const Identity& me) {
     return v;
 }
 
-long long video_id(const PathParams& params) {
-    auto id = parse_id(find_value(params, "id").value_or(""));
-    if (!id) throw HttpError(404, "not_found", "No such video.");
-    return *id;
-}
 
 // One video as the caller may see it: published, or any for an admin.
 PgResult load_video(const Identity& me, long long id) {
@@ -74,7 +69,7 @@ Response list(const Settings& s, const Request& request, const PathParams&) {
 
 Response get_one(const Settings& s, const Request& request, const PathParams& params) {
     Identity me = require_session(s.web, request);
-    auto r = load_video(me, video_id(params));
+    auto r = load_video(me, path_id(params, "id", "video"));
     return Response::json(200, {{"video", video_json(r, 0, me)}});
 }
 
@@ -82,7 +77,7 @@ Response get_one(const Settings& s, const Request& request, const PathParams& pa
 // byte ranges (seeking) and sendfile; this only says whether and which.
 Response play(const Settings& s, const Request& request, const PathParams& params) {
     Identity me = require_session(s.web, request);
-    auto r = load_video(me, video_id(params));
+    auto r = load_video(me, path_id(params, "id", "video"));
     if (r.get_bool(0, "prime_only") && !prime(me))
         throw HttpError(403, "prime_required", "This video is for PRIME members. Get PRIME to watch it.");
     Response resp = Response::text(200, "");
@@ -162,7 +157,7 @@ Response create(const Settings& s, const Request& request, const PathParams&) {
 
 Response update(const Settings& s, const Request& request, const PathParams& params) {
     Identity me = require_admin(s.web, request);
-    const long long id = video_id(params);
+    const long long id = path_id(params, "id", "video");
     VideoFields f = read_fields(s, request, false);
     db().transaction([&] {
         auto r = db().exec("UPDATE videos SET title = COALESCE($2, title), description_en = COALESCE($3, description_en), "
@@ -179,7 +174,7 @@ Response update(const Settings& s, const Request& request, const PathParams& par
 
 Response remove(const Settings& s, const Request& request, const PathParams& params) {
     Identity me = require_admin(s.web, request);
-    const long long id = video_id(params);
+    const long long id = path_id(params, "id", "video");
     std::optional<std::string> poster;
     db().transaction([&] {
         auto r = db().exec("DELETE FROM videos WHERE id = $1 RETURNING title, file_path, poster", {id});
@@ -194,7 +189,7 @@ Response remove(const Settings& s, const Request& request, const PathParams& par
 
 Response set_poster(const Settings& s, const Request& request, const PathParams& params) {
     Identity me = require_admin(s.web, request);
-    const long long id = video_id(params);
+    const long long id = path_id(params, "id", "video");
     load_video(me, id);
     auto parts = parse_multipart(request, {4, 1024, poster_body_cap});
     const MultipartPart* file = only_file(parts, "file");
