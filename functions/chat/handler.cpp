@@ -77,13 +77,13 @@ Room room_param(const PathParams& params) {
     return *room;
 }
 
-// The host of a live room moderates it too; admins every room but direct ones (those are their
-// two people's only).
+// Who may moderate the room require_room() found: the host of a live room (its stream's row) and
+// admins in every room but direct ones (those are their two people's only). 404 for a room one
+// may not know of.
 bool moderates(const Identity& me, const Room& room) {
+    auto stream = require_room(me, room, Use::read);
     if (room.kind == Room::Kind::direct) return false;
-    if (me.role == "admin") return true;
-    if (room.kind != Room::Kind::live) return false;
-    return db().exec("SELECT 1 FROM live_streams WHERE id = $1 AND host_id = $2", {room.stream_id, me.user_id}).rows() > 0;
+    return me.role == "admin" || (stream && stream->get_int(0, "host_id") == me.user_id);
 }
 
 Response post_message(const Settings& s, const Request& request, const PathParams& params) {
@@ -134,8 +134,7 @@ Response delete_message(const Settings& s, const Request& request, const PathPar
     Identity me = require_session(s.web, request);
     Room room = room_param(params);
     const long long id = path_id(params, "id", "message");
-    require_room(me, room, Use::read);  // a room one may not know of is no room, for deleting too
-    const bool moderator = moderates(me, room);
+    const bool moderator = moderates(me, room);  // a room one may not know of is no room, for deleting too
     db().transaction([&] {
         auto r = db().exec("SELECT user_id FROM chat_messages WHERE id = $1 AND room = $2 AND deleted_at IS NULL FOR UPDATE", {id, room.name});
         if (r.rows() == 0) throw HttpError(404, "not_found", "No such message.");
@@ -160,7 +159,6 @@ Response mute(const Settings& s, const Request& request, const PathParams& param
     auto minutes = count_field(body, "minutes", 1, max_mute_minutes);
     if (!minutes) throw HttpError(422, "missing_field", "minutes is required (1 to 43200).", "minutes");
     auto reason = text_field(body, "reason", TextRule{0, 500, false});
-    require_room(me, room, Use::read);
     if (!moderates(me, room)) throw HttpError(403, "forbidden", "Only a moderator of this room can mute people in it.");
     if (*user == me.user_id) throw HttpError(409, "self_mute", "You can't mute yourself.");
     std::string until;
@@ -185,7 +183,6 @@ Response unmute(const Settings& s, const Request& request, const PathParams& par
     Identity me = require_session(s.web, request);
     Room room = room_param(params);
     const long long user = path_id(params, "user", "person");
-    require_room(me, room, Use::read);
     if (!moderates(me, room)) throw HttpError(403, "forbidden", "Only a moderator of this room can unmute people in it.");
     bool removed = false;
     db().transaction([&] {
