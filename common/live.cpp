@@ -44,10 +44,13 @@ redis.call('PEXPIRE', KEYS[1], window)
 return redis.call('ZCARD', KEYS[1])
 )lua");
 
+// Viewers of every stream asked about (a page of the list) in one round trip, as text.
 const RedisScript viewers_script(R"lua(
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-return redis.call('ZCOUNT', KEYS[1], now - tonumber(ARGV[1]), '+inf')
+local counts = {}
+for i, key in ipairs(KEYS) do counts[i] = tostring(redis.call('ZCOUNT', key, now - tonumber(ARGV[1]), '+inf')) end
+return counts
 )lua");
 
 }  // namespace
@@ -137,9 +140,16 @@ long long live_heartbeat(const LiveSettings& s, long long stream_id, long long v
     return viewers;
 }
 
-long long live_viewers(const LiveSettings& s, long long stream_id) {
-    const std::string key = viewers_key(stream_id), window = std::to_string(s.viewer_window_seconds * 1000);
-    return redis().eval(viewers_script, {key}, {window}).integer();
+std::vector<long long> live_viewers(const LiveSettings& s, const std::vector<long long>& stream_ids) {
+    if (stream_ids.empty()) return {};
+    std::vector<std::string> keys;
+    for (long long id : stream_ids) keys.push_back(viewers_key(id));
+    const std::vector<std::string_view> key_views(keys.begin(), keys.end());
+    const std::string window = std::to_string(s.viewer_window_seconds * 1000);
+    auto reply = redis().eval(viewers_script, key_views, {window});
+    std::vector<long long> counts;
+    for (size_t i = 0; i < stream_ids.size(); ++i) counts.push_back(std::stoll(reply.element(i).value_or("0")));
+    return counts;
 }
 
 }  // namespace pnptv

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "agora.hpp"
 #include "http.hpp"
@@ -61,7 +62,7 @@ Json rtc_token_json(const AgoraSettings& agora, const std::string& channel, long
 
 // Records a viewer's heartbeat; returns the viewers now, and raises the row's peak.
 long long live_heartbeat(const LiveSettings& s, long long stream_id, long long viewer_id);
-// Viewers now (read only).
-long long live_viewers(const LiveSettings& s, long long stream_id);
+// Viewers now of each stream (read only), in one round trip.
+std::vector<long long> live_viewers(const LiveSettings& s, const std::vector<long long>& stream_ids);
 
 }  // namespace pnptv

@@ -26,9 +26,9 @@ const std::string stream_sql =
     "   FROM payment_records WHERE live_stream_id = s.id AND " + std::string(counted_donation_sql) + " GROUP BY currency) d) AS donations, " +
     std::string(person_columns) + " FROM live_streams s JOIN users u ON u.id = s.host_id ";
 
-Json stream_json(const Settings& s, const PgResult& r, int i) {
+// `viewers`: live_viewers()'s count for this row (0 once it has ended).
+Json stream_json(const PgResult& r, int i, long long viewers) {
     const long long id = r.get_int(i, "id");
-    const bool is_live = r.get(i, "status") == "live";
     auto title = r.get_opt(i, "title");
     auto ended = r.get_opt(i, "ended_at");
     return {{"id", id},
@@ -38,11 +38,16 @@ Json stream_json(const Settings& s, const PgResult& r, int i) {
             {"prime_only", r.get_bool(i, "prime_only")},
             {"started_at", r.get(i, "started_at")},
             {"ended_at", ended ? Json(*ended) : Json(nullptr)},
-            {"viewers", is_live ? live_viewers(s.live, id) : 0},
+            {"viewers", viewers},
             {"viewer_peak", r.get_int(i, "viewer_peak")},
             {"donations", Json::parse(r.get(i, "donations"))},
             {"chat_room", live_room(id)},
             {"heartbeat_seconds", live_heartbeat_seconds}};
+}
+
+Json one_stream_json(const Settings& s, const PgResult& stream) {
+    const bool live = stream.get(0, "status") == "live";
+    return stream_json(stream, 0, live ? live_viewers(s.live, {stream.get_int(0, "id")}).front() : 0);
 }
 
 PgResult find_stream(long long id) {
@@ -74,7 +79,7 @@ Response start(const Settings& s, const Request& request, const PathParams&) {
     StartedLive started = start_live(s.live, me.user_id, host.get(0, 0), title, prime_only);
     auto stream = find_stream(started.stream_id);
     return Response::json(started.created ? 201 : 200,
-                                   {{"stream", stream_json(s, stream, 0)},
+                                   {{"stream", one_stream_json(s, stream)},
                                     {"token", rtc_token_json(s.live.agora, started.channel, me.user_id, AgoraRole::publisher)}});
 }
 
@@ -85,13 +90,18 @@ Response list(const Settings& s, const Request& request, const PathParams&) {
     auto r = db().exec(stream_sql + "WHERE s.status = 'live' AND u.banned_at IS NULL AND u.deleted_at IS NULL AND " +
                        keyset_after_sql("s.started_at", "s.id", 1) + " ORDER BY s.started_at DESC, s.id DESC LIMIT $3",
                        {at, key, limit + 1});
-    return Response::json(200, keyset_page(r, limit, "id", [&](const PgResult& rows, int i) { return stream_json(s, rows, i); }));
+    std::vector<long long> ids;
+    for (int i = 0; i < r.rows() && i < limit; ++i) ids.push_back(r.get_int(i, "id"));  // all live
+    const auto viewers = live_viewers(s.live, ids);
+    return Response::json(200, keyset_page(r, limit, "id", [&](const PgResult& rows, int i) {
+        return stream_json(rows, i, viewers[static_cast<size_t>(i)]);
+    }));
 }
 
 Response show(const Settings& s, const Request& request, const PathParams& params) {
     require_session(s.web, request);
     auto stream = find_stream(path_id(params, "id", "stream"));
-    return Response::json(200, {{"stream", stream_json(s, stream, 0)}});
+    return Response::json(200, {{"stream", one_stream_json(s, stream)}});
 }
 
 // The host's publisher token, anyone else's subscriber token: how pages get one after login, and
@@ -121,7 +131,7 @@ Response end(const Settings& s, const Request& request, const PathParams& params
     const long long host = stream.get_int(0, "host_id");
     if (host != me.user_id && me.role != "admin") throw HttpError(403, "forbidden", "Only the host or an admin can end a stream.");
     if (end_live(id) && host != me.user_id) audit(me.user_id, "live.end", "live_stream", std::to_string(id), {{"host", host}});
-    return Response::json(200, {{"stream", stream_json(s, find_stream(id), 0)}});
+    return Response::json(200, {{"stream", one_stream_json(s, find_stream(id))}});
 }
 
 const std::string stream_path = std::string(streams_path) + "/:id";
