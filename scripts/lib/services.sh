@@ -165,3 +165,6 @@ redis_stop() {
 }
 
 redis_url() { echo "unix://$1/redis/redis.sock"; }
+
+# A free TCP port on 127.0.0.1 (the benchmarks' private services).
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
