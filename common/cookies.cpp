@@ -64,6 +64,7 @@ std::string build_set_cookie(std::string_view name, std::string_view value,
     if (options.http_only) c.append("; HttpOnly");
     if (options.secure) c.append("; Secure");
     if (!options.same_site.empty()) c.append("; SameSite=").append(options.same_site);
+    if (options.partitioned) c.append("; Partitioned");
     return c;
 }
 

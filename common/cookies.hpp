@@ -24,9 +24,12 @@ struct CookieOptions {
     bool http_only = true;
     std::string path = "/";
     std::string same_site = "Lax";
+    // CHIPS: kept per top-level site, so a cookie set inside another site's iframe is sent only
+    // while that same site embeds us (the Mini App in Telegram's web client), never elsewhere.
+    bool partitioned = false;
 };
 
-// "name=value; Path=/; Expires=<RFC 1123>; HttpOnly; Secure; SameSite=Lax"
+// "name=value; Path=/; Expires=<RFC 1123>; HttpOnly; Secure; SameSite=Lax[; Partitioned]"
 std::string build_set_cookie(std::string_view name, std::string_view value,
                              std::chrono::system_clock::time_point expires, const CookieOptions& options);
 

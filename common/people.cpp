@@ -25,4 +25,11 @@ bool may_view(const std::optional<Identity>& viewer, long long owner_id, std::st
     return false;
 }
 
+std::optional<std::string> confirm_age(long long user_id) {
+    auto r = db().exec("UPDATE users SET age_verified_at = COALESCE(age_verified_at, now()) "
+                       "WHERE id = $1 AND deleted_at IS NULL RETURNING first_name", {user_id});
+    if (r.rows() == 0) return std::nullopt;
+    return r.get(0, 0);
+}
+
 }  // namespace pnptv

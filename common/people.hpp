@@ -26,4 +26,9 @@ Json person_json(const PgResult& r, int row);
 // only the person (and admins).
 bool may_view(const std::optional<Identity>& viewer, long long owner_id, std::string_view visibility);
 
+// The person confirmed they are 18 or older — the bot's button and the web's gate both land here,
+// on users.age_verified_at (the first confirmation's time is kept). Returns their first name;
+// nullopt when there is no such living account.
+std::optional<std::string> confirm_age(long long user_id);
+
 }  // namespace pnptv

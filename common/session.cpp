@@ -102,14 +102,16 @@ SessionSettings SessionSettings::read(SettingsReader& r) {
 }
 
 Json session_document(const SessionUser& user, std::chrono::system_clock::time_point expires, long long ttl_seconds,
-                      bool secure) {
-    return {{"cookie",
-             {{"originalMaxAge", ttl_seconds * 1000},
-              {"expires", iso8601_ms(expires)},
-              {"secure", secure},
-              {"httpOnly", true},
-              {"path", "/"},
-              {"sameSite", "lax"}}},
+                      bool secure, CookieContext context) {
+    const bool embedded = context == CookieContext::embedded;
+    Json cookie = {{"originalMaxAge", ttl_seconds * 1000},
+                   {"expires", iso8601_ms(expires)},
+                   {"secure", secure || embedded},
+                   {"httpOnly", true},
+                   {"path", "/"},
+                   {"sameSite", embedded ? "none" : "lax"}};
+    if (embedded) cookie["partitioned"] = true;
+    return {{"cookie", cookie},
             {"user",
              {{"id", user.id},
               {"telegram_id", user.telegram_id},
@@ -146,18 +148,18 @@ std::optional<Identity> identify(const SessionSettings& s, const Request& reques
     return identify_cookie(s, *cookie);
 }
 
-std::string create_session(const SessionSettings& s, const SessionUser& user) {
+std::string create_session(const SessionSettings& s, const SessionUser& user, CookieContext context) {
     const long long ttl = s.ttl_seconds;
     const auto expires = std::chrono::system_clock::now() + std::chrono::seconds(ttl);
     const std::string sid = new_sid(), ttl_text = std::to_string(ttl), list = sessions_key(user.id);
-    std::string doc = session_document(user, expires, ttl, s.cookie_secure).dump();
+    std::string doc = session_document(user, expires, ttl, s.cookie_secure, context).dump();
     auto r = redis().pipeline({{"SET", session_key(sid), doc, "EX", ttl_text, "NX"},
                                {"SADD", list, sid},
                                {"EXPIRE", list, ttl_text},
                                {"SCARD", list}});
     for (const auto& reply : r)
         if (reply.is_error()) throw RedisUnavailable();
-    if (r[0].is_nil()) return create_session(s, user);  // a 192-bit collision: practically never, but never reuse
+    if (r[0].is_nil()) return create_session(s, user, context);  // a 192-bit collision: practically never, but never reuse
     if (r[3].integer() > sessions_prune_at) {
         // Sessions end by expiry without telling the list: drop the ones that are gone.
         auto members = redis().command({"SMEMBERS", list});
@@ -193,7 +195,7 @@ long long end_user_sessions(long long user_id) {
 
 void destroy_session(std::string_view sid) { redis().command({"DEL", session_key(sid)}); }
 
-std::optional<std::chrono::system_clock::time_point> renew_session(const SessionSettings& s, std::string_view sid) {
+std::optional<RenewedSession> renew_session(const SessionSettings& s, std::string_view sid) {
     const long long ttl = s.ttl_seconds;
     std::string key = session_key(sid);
     RedisReply current = redis().command({"GET", key});
@@ -207,19 +209,36 @@ std::optional<std::chrono::system_clock::time_point> renew_session(const Session
     // XX: never resurrect a session destroyed meanwhile (logout in another tab).
     RedisReply r = redis().command({"SET", key, doc.dump(), "EX", std::to_string(ttl), "XX"});
     if (!r.is_string()) return std::nullopt;
-    return expires;
+    const bool embedded = doc["cookie"].value("partitioned", false) == true;
+    return RenewedSession{expires, embedded ? CookieContext::embedded : CookieContext::site};
 }
 
-std::string session_set_cookie(const SessionSettings& s, std::string_view sid, std::chrono::system_clock::time_point expires) {
+namespace {
+
+CookieOptions session_cookie_options(const SessionSettings& s, CookieContext context) {
     CookieOptions o;
     o.secure = s.cookie_secure;
-    return build_set_cookie(session_cookie_name, session_cookie_value(sid, s.secrets.front().reveal()), expires, o);
+    if (context == CookieContext::embedded) {
+        o.secure = true;
+        o.same_site = "None";
+        o.partitioned = true;
+    }
+    return o;
 }
 
-std::string session_clear_cookie(const SessionSettings& s) {
-    CookieOptions o;
-    o.secure = s.cookie_secure;
-    return build_set_cookie(session_cookie_name, "", std::chrono::system_clock::time_point{}, o);
+}  // namespace
+
+std::string session_set_cookie(const SessionSettings& s, std::string_view sid, std::chrono::system_clock::time_point expires,
+                               CookieContext context) {
+    return build_set_cookie(session_cookie_name, session_cookie_value(sid, s.secrets.front().reveal()), expires,
+                            session_cookie_options(s, context));
+}
+
+std::vector<std::string> session_clear_cookies(const SessionSettings& s) {
+    std::vector<std::string> out;
+    for (CookieContext c : {CookieContext::site, CookieContext::embedded})
+        out.push_back(build_set_cookie(session_cookie_name, "", std::chrono::system_clock::time_point{}, session_cookie_options(s, c)));
+    return out;
 }
 
 }  // namespace pnptv

@@ -57,9 +57,18 @@ struct Identity {
     std::string tier;
 };
 
-// The express-session JSON for a new session.
+// Where the session's cookie lives. A Mini App runs inside Telegram's web client in a cross-site
+// iframe, where a SameSite=Lax cookie is never sent (its login would loop): its sessions get a
+// partitioned `SameSite=None; Secure` cookie, which the browser keeps for that embedding site
+// only. Secure even when COOKIE_SECURE is off: browsers refuse SameSite=None without it (they
+// take it over http from localhost; Telegram opens Mini Apps over https only). The CSRF check
+// (Origin on every cookie-authenticated write, common/csrf) applies to both alike.
+enum class CookieContext { site, embedded };
+
+// The express-session JSON for a new session (cookie.sameSite "none" and cookie.partitioned for
+// an embedded one, so a renewal re-issues the same kind of cookie).
 Json session_document(const SessionUser& user, std::chrono::system_clock::time_point expires, long long ttl_seconds,
-                      bool secure);
+                      bool secure, CookieContext context = CookieContext::site);
 
 // Loads the identity behind the request's cookie in one Redis round trip; nullopt when there is
 // no valid session or the user is banned. Throws RedisUnavailable (callers fail closed).
@@ -68,15 +77,21 @@ std::optional<Identity> identify(const SessionSettings& s, const Request& reques
 std::optional<Identity> identify_cookie(const SessionSettings& s, std::string_view cookie_value);
 
 // Creates `sess:<sid>` for the user; returns the sid.
-std::string create_session(const SessionSettings& s, const SessionUser& user);
+std::string create_session(const SessionSettings& s, const SessionUser& user, CookieContext context = CookieContext::site);
 void destroy_session(std::string_view sid);
 // Read-modify-write of the session's cookie.expires (unknown keys kept) with a fresh TTL.
-// Returns the new expiry, or nullopt when the session is gone.
-std::optional<std::chrono::system_clock::time_point> renew_session(const SessionSettings& s, std::string_view sid);
+// Returns the new expiry and the cookie's context, or nullopt when the session is gone.
+struct RenewedSession {
+    std::chrono::system_clock::time_point expires;
+    CookieContext context;
+};
+std::optional<RenewedSession> renew_session(const SessionSettings& s, std::string_view sid);
 
-// Set-Cookie values: a session cookie expiring at `expires`, and one that clears it.
-std::string session_set_cookie(const SessionSettings& s, std::string_view sid, std::chrono::system_clock::time_point expires);
-std::string session_clear_cookie(const SessionSettings& s);
+// Set-Cookie values: a session cookie expiring at `expires`, and those that clear it (both
+// kinds: a logout doesn't know which one the browser holds).
+std::string session_set_cookie(const SessionSettings& s, std::string_view sid, std::chrono::system_clock::time_point expires,
+                               CookieContext context = CookieContext::site);
+std::vector<std::string> session_clear_cookies(const SessionSettings& s);
 
 // Ends every session of the user this stack minted (those the Node stack minted are stopped by
 // the authorisation record at the guard). Returns how many were ended.

@@ -493,8 +493,14 @@ BOOST_AUTO_TEST_CASE(logout_destroys_the_session_and_clears_the_cookie) {
     auto in = log_in();
     auto r = auth::handle(auth_settings, make_request("POST", "/api/webapp/auth/logout", {}, {{"cookie", in.cookie}}));
     BOOST_TEST(r.status == 200);
-    BOOST_TEST(r.set_cookies.at(0).find("connect.sid=;") == 0u);
-    BOOST_TEST(r.set_cookies.at(0).find("Expires=Thu, 01 Jan 1970") != std::string::npos);
+    // Both kinds of session cookie are cleared: the site's and a Mini App's partitioned one.
+    BOOST_TEST_REQUIRE(r.set_cookies.size() == 2u);
+    for (const auto& c : r.set_cookies) {
+        BOOST_TEST(c.find("connect.sid=;") == 0u);
+        BOOST_TEST(c.find("Expires=Thu, 01 Jan 1970") != std::string::npos);
+    }
+    BOOST_TEST(r.set_cookies[0].find("; SameSite=Lax") != std::string::npos);
+    BOOST_TEST(r.set_cookies[1].find("; Secure; SameSite=None; Partitioned") != std::string::npos);
     BOOST_TEST(redis().command({"EXISTS", "sess:" + in.sid}).integer() == 0);
     BOOST_TEST(verify_with(in.cookie).status == 401);
     // Without a session it still answers and clears.
@@ -535,7 +541,20 @@ BOOST_AUTO_TEST_CASE(webapp_login_with_fresh_init_data) {
     auto r = auth::handle(auth_settings, req);
     BOOST_TEST_REQUIRE(r.status == 200, r.body);
     BOOST_TEST(body_json(r)["user"]["language"] == "es");
-    BOOST_TEST(r.set_cookies.size() == 1u);
+    // Telegram's web client shows the Mini App in a cross-site iframe, where only a partitioned
+    // SameSite=None cookie is sent.
+    BOOST_TEST_REQUIRE(r.set_cookies.size() == 1u);
+    const std::string& cookie = r.set_cookies[0];
+    BOOST_TEST(cookie.find("; HttpOnly; Secure; SameSite=None; Partitioned") != std::string::npos, cookie);
+    // Rolled by /me as the same kind of cookie; a widget login's stays Lax and unpartitioned.
+    std::string sent = cookie.substr(0, cookie.find(';'));
+    auto me = auth::handle(auth_settings, make_request("GET", "/api/webapp/auth/me", {}, {{"cookie", sent}}));
+    BOOST_TEST_REQUIRE(me.status == 200, me.body);
+    BOOST_TEST(me.set_cookies.at(0).find("; SameSite=None; Partitioned") != std::string::npos, me.set_cookies.at(0));
+    auto in = log_in();
+    auto site = auth::handle(auth_settings, make_request("GET", "/api/webapp/auth/me", {}, {{"cookie", in.cookie}}));
+    BOOST_TEST(site.set_cookies.at(0).find("; SameSite=Lax") != std::string::npos);
+    BOOST_TEST(site.set_cookies.at(0).find("Partitioned") == std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(bad_login_input_is_refused_and_creates_nothing) {
@@ -601,7 +620,7 @@ BOOST_AUTO_TEST_CASE(start_redirects_to_telegram_with_the_callback) {
     BOOST_TEST(auth::handle(auth_settings, evil).header("Location")->find("evil") == std::string::npos);
 }
 
-BOOST_AUTO_TEST_CASE(callback_logs_in_from_the_query_or_serves_the_fragment_page) {
+BOOST_AUTO_TEST_CASE(callback_logs_in_from_the_query_or_sends_the_fragment_on_to_the_login_page) {
     long long tg = fresh_telegram_id();
     std::string query;
     for (auto& [k, v] : signed_widget_fields(tg)) query += k + "=" + percent_encode(v) + "&";
@@ -622,12 +641,18 @@ BOOST_AUTO_TEST_CASE(callback_logs_in_from_the_query_or_serves_the_fragment_page
         auto a = auth::handle(auth_settings, again);
         BOOST_TEST(*a.header("Location") == "/hub/", target);
     }
-    Request bare = make_request("GET", "/api/webapp/auth/telegram/callback");
+    // The OAuth redirect (fields in the fragment, which the browser keeps over a redirect): to the
+    // login page, whose script posts them, with our state and a safe target; no page of its own
+    // (no script served from a function).
+    Request bare = make_request("GET", "/api/webapp/auth/telegram/callback?redirect=%2F%2Fevil.example&state=" + state);
     bare.remote_addr = fresh_ip();
     auto page = auth::handle(auth_settings, bare);
-    BOOST_TEST(page.status == 200);
-    BOOST_TEST(page.header("Content-Type")->find("text/html") == 0u);
-    BOOST_TEST(page.body.find("tgAuthResult") != std::string::npos);
+    BOOST_TEST(page.status == 302);
+    BOOST_TEST(*page.header("Location") == "/auth/?redirect=%2Fhub%2F&state=" + state);
+    BOOST_TEST(page.set_cookies.empty());
+    Request no_state = make_request("GET", "/api/webapp/auth/telegram/callback?redirect=%2Fmedia%2Fradio%2F");
+    no_state.remote_addr = fresh_ip();
+    BOOST_TEST(*auth::handle(auth_settings, no_state).header("Location") == "/auth/?redirect=%2Fmedia%2Fradio%2F&state=");
 }
 
 BOOST_AUTO_TEST_CASE(a_callback_the_browser_did_not_start_logs_nobody_in) {

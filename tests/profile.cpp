@@ -12,6 +12,7 @@
 
 #include "../functions/profile/handler.hpp"
 #include "../functions/telegram-webhook/handler.hpp"
+#include "people.hpp"
 #include "pg.hpp"
 #include "session.hpp"
 #include "testing.hpp"
@@ -125,6 +126,29 @@ BOOST_AUTO_TEST_CASE(own_profile_needs_a_session) {
     BOOST_TEST(p["subscription_ends_at"].is_null());
     BOOST_TEST(p["avatar"].is_null());
     BOOST_TEST(p["created_at"].get<std::string>().size() == 20u);
+}
+
+BOOST_AUTO_TEST_CASE(the_web_confirms_age_on_the_record_the_bot_writes) {
+    auto ana = user("Ana");
+    db().exec("UPDATE users SET age_verified_at = NULL WHERE id = $1", {ana.id});
+    BOOST_TEST(testing::body_json(call("GET", "/api/webapp/profile", &ana))["profile"]["age_verified"] == false);
+    // Bad callers change nothing: no session, another site's page, a GET.
+    BOOST_TEST(error_code(call("PUT", "/api/webapp/profile/age-verification")) == "unauthenticated");
+    Request foreign = make_request("PUT", "/api/webapp/profile/age-verification", {},
+                                   {{"cookie", ana.cookie}, {"origin", "https://evil.example"}});
+    BOOST_TEST(error_code(profile::handle(settings, foreign)) == "cross_site_request");
+    BOOST_TEST(call("GET", "/api/webapp/profile/age-verification", &ana).status == 404);  // not a person's id
+    BOOST_TEST(db().exec("SELECT age_verified_at IS NULL FROM users WHERE id = $1", {ana.id}).get_bool(0, 0));
+
+    auto r = call("PUT", "/api/webapp/profile/age-verification", &ana);
+    BOOST_TEST_REQUIRE(r.status == 200, r.body);
+    BOOST_TEST(testing::body_json(r)["profile"]["age_verified"] == true);
+    const std::string first = db().exec("SELECT age_verified_at::text FROM users WHERE id = $1", {ana.id}).get(0, 0);
+    // Again, or the bot's button afterwards: the first confirmation's time stays.
+    BOOST_TEST(call("PUT", "/api/webapp/profile/age-verification", &ana).status == 200);
+    BOOST_TEST(confirm_age(ana.id).value_or("") == "Ana");
+    BOOST_TEST(db().exec("SELECT age_verified_at::text FROM users WHERE id = $1", {ana.id}).get(0, 0) == first);
+    BOOST_TEST(!confirm_age(-1).has_value());
 }
 
 BOOST_AUTO_TEST_CASE(editing_sets_what_is_sent_and_keeps_the_rest) {

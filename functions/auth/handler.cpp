@@ -8,6 +8,7 @@
 #include "crypto.hpp"
 #include "csrf.hpp"
 #include "log.hpp"
+#include "pages.hpp"
 #include "pg.hpp"
 #include "rate_limit.hpp"
 #include "rbac.hpp"
@@ -84,7 +85,8 @@ struct LoggedIn {
 };
 
 // Everything after Telegram vouched for the user: save them, refuse the banned, rotate the session.
-LoggedIn complete_login(const Settings& s, const Request& request, const TelegramUser& tg, std::string_view via) {
+LoggedIn complete_login(const Settings& s, const Request& request, const TelegramUser& tg, std::string_view via,
+                        CookieContext context = CookieContext::site) {
     std::string photo = tg.photo_url.rfind("https://", 0) == 0 ? tg.photo_url : "";
     auto row = db().exec(upsert_user_sql, {tg.id, tg.username, tg.first_name, tg.last_name, photo,
                                            language_from(tg.language_code)});
@@ -106,7 +108,7 @@ LoggedIn complete_login(const Settings& s, const Request& request, const Telegra
     // No fixation: whatever session came with the request ends, and a new sid is minted.
     if (auto old = request.cookie(session_cookie_name))
         if (auto sid = unsign_session_cookie(*old, s.web.session.secrets)) destroy_session(*sid);
-    std::string sid = create_session(s.web.session, user);
+    std::string sid = create_session(s.web.session, user, context);
     auto expires = std::chrono::system_clock::now() + std::chrono::seconds(s.web.session.ttl_seconds);
     log_event(LogLevel::info, "login", {{"user_id", user.id}, {"via", via}, {"remote", request.remote_addr}});
     return {{{"id", user.id},
@@ -116,7 +118,7 @@ LoggedIn complete_login(const Settings& s, const Request& request, const Telegra
              {"role", user.role},
              {"tier", user.tier},
              {"language", user.language}},
-            session_set_cookie(s.web.session, sid, expires)};
+            session_set_cookie(s.web.session, sid, expires, context)};
 }
 
 // A login posted from another site is login CSRF: refused before the body is read.
@@ -193,50 +195,18 @@ Response login_state(const Settings& s, const Request&, const PathParams&) {
     return answer;
 }
 
-// The OAuth redirect puts the fields in the URL fragment, which never reaches a server: this page
-// reads #tgAuthResult, posts it to /api/webapp/auth/telegram and follows the answer.
-constexpr std::string_view fragment_page = R"html(<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>PNPtv · Logging in…</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body><p id="status">Logging in…</p>
-<script>
-(async () => {
-  const status = document.getElementById('status');
-  const fail = (msg) => { status.textContent = msg + ' '; const a = document.createElement('a');
-    a.href = '/auth/'; a.textContent = 'Try again'; status.appendChild(a); };
-  const m = /[#&]tgAuthResult=([^&]*)/.exec(location.hash);
-  if (!m) return fail('Telegram did not send a login.');
-  let fields;
-  try {
-    let b64 = decodeURIComponent(m[1]).replace(/-/g, '+').replace(/_/g, '/');
-    while (b64.length % 4) b64 += '=';
-    fields = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(b64), c => c.charCodeAt(0))));
-  } catch (e) { return fail('The login from Telegram could not be read.'); }
-  const query = new URLSearchParams(location.search);
-  const redirect = query.get('redirect') || '/hub/';
-  const state = query.get('state') || '';
-  const res = await fetch('/api/webapp/auth/telegram?redirect=' + encodeURIComponent(redirect) +
-                          '&state=' + encodeURIComponent(state), {
-    method: 'POST', headers: {'Content-Type': 'application/json'}, credentials: 'same-origin',
-    body: JSON.stringify(fields)});
-  const answer = await res.json().catch(() => ({}));
-  if (!res.ok) return fail((answer.error && answer.error.message) || 'Login failed.');
-  history.replaceState(null, '', location.pathname);
-  location.replace(answer.redirect || '/hub/');
-})();
-</script></body></html>
-)html";
 
-// GET /api/webapp/auth/telegram/callback — fields in the query (widget data-auth-url) or none
-// (OAuth redirect: the fragment page above takes over).
+// GET /api/webapp/auth/telegram/callback — fields in the query (widget data-auth-url) or none:
+// the OAuth redirect puts them in the URL fragment, which never reaches a server. Then on to the
+// login page with our state and target; the browser carries the fragment over the redirect, and
+// the page posts the fields to /api/webapp/auth/telegram.
 Response callback(const Settings& s, const Request& request, const PathParams&) {
     Pairs fields;
     for (const auto& kv : request.query)
         if (kv.first != "redirect" && kv.first != "state") fields.push_back(kv);  // ours, not Telegram's: not signed
-    if (fields.empty()) {
-        Response page = Response::text(200, std::string(fragment_page), "text/html; charset=utf-8");
-        return page;
-    }
+    if (fields.empty())
+        return Response::redirect(std::string(pages::login) + "?redirect=" + percent_encode(redirect_param(request)) +
+                                  "&state=" + percent_encode(find_value(request.query, "state").value_or("").substr(0, 64)));
     require_login_state(s, request);
     TelegramAuth result = check_widget_fields(s, request, fields, "widget_redirect");
     LoggedIn in = complete_login(s, request, result.user, "widget_redirect");
@@ -259,7 +229,8 @@ Response login_widget_json(const Settings& s, const Request& request, const Path
     return r;
 }
 
-// POST /api/webapp/auth/webapp — {"initData": "<Telegram.WebApp.initData>"} from the Mini App.
+// POST /api/webapp/auth/webapp — {"initData": "<Telegram.WebApp.initData>"} from the Mini App,
+// which may run in a cross-site iframe: its session gets the embedded (partitioned) cookie.
 Response login_webapp(const Settings& s, const Request& request, const PathParams&) {
     Json body = parse_json_body(s, request);
     if (!body.contains("initData") || !body["initData"].is_string())
@@ -269,7 +240,7 @@ Response login_webapp(const Settings& s, const Request& request, const PathParam
         throw HttpError(400, "invalid_field", "initData is empty or too long.", "initData");
     TelegramAuth result = verify_webapp_init_data(init_data, s.bot_token.reveal(), std::time(nullptr), s.max_age_seconds);
     if (result.result != TelegramAuthResult::ok) reject_login(request, result, "webapp");
-    return login_answer(complete_login(s, request, result.user, "webapp"), redirect_param(request));
+    return login_answer(complete_login(s, request, result.user, "webapp", CookieContext::embedded), redirect_param(request));
 }
 
 // POST /api/webapp/auth/logout — always clears the cookie; destroys the session when there is one.
@@ -278,7 +249,7 @@ Response logout(const Settings& s, const Request& request, const PathParams&) {
     if (auto cookie = request.cookie(session_cookie_name))
         if (auto sid = unsign_session_cookie(*cookie, s.web.session.secrets)) destroy_session(*sid);
     Response r = Response::json(200, {{"ok", true}});
-    r.set_cookies.push_back(session_clear_cookie(s.web.session));
+    for (auto& c : session_clear_cookies(s.web.session)) r.set_cookies.push_back(std::move(c));
     return r;
 }
 
@@ -287,8 +258,8 @@ Response me(const Settings& s, const Request& request, const PathParams&) {
     Identity id = require_session(s.web, request);
     auto row = db().exec(me_sql, {id.user_id});
     if (row.rows() == 0) throw HttpError(401, "unauthenticated", "Log in to continue.");
-    auto expires = renew_session(s.web.session, id.sid);
-    if (!expires) throw HttpError(401, "unauthenticated", "Log in to continue.");
+    auto renewed = renew_session(s.web.session, id.sid);
+    if (!renewed) throw HttpError(401, "unauthenticated", "Log in to continue.");
     auto text_or_null = [&](std::string_view column) { return row.is_null(0, column) ? Json(nullptr) : Json(row.get(0, column)); };
     Json subscription = nullptr;
     if (!row.is_null(0, "subscription_status"))
@@ -306,7 +277,7 @@ Response me(const Settings& s, const Request& request, const PathParams&) {
                                       {"role", id.role},
                                       {"tier", id.tier},
                                       {"subscription", subscription}});
-    r.set_cookies.push_back(session_set_cookie(s.web.session, id.sid, *expires));
+    r.set_cookies.push_back(session_set_cookie(s.web.session, id.sid, renewed->expires, renewed->context));
     return r;
 }
 

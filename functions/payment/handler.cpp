@@ -67,7 +67,7 @@ std::string check_buyer(long long user_id) {
     if (user.rows() == 0) throw HttpError(401, "unauthenticated", "Log in to continue.");
     if (user.get_bool(0, "banned")) throw HttpError(403, "banned", "This account is banned.");
     if (!user.get_bool(0, "adult"))
-        throw HttpError(403, "age_verification_required", "Confirm you are 18 or older (send /start to the bot) first.");
+        throw HttpError(403, "age_verification_required", "Confirm you are 18 or older first (on the hub, or /start in the bot).");
     return user.get(0, "language");
 }
 

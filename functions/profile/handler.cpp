@@ -22,7 +22,7 @@ constexpr size_t avatar_body_cap = 5 * 1024 * 1024 + 16 * 1024;  // the image an
 constexpr int page_size = 20, max_page_size = 100;
 
 const std::string own_sql = "SELECT " + std::string(person_columns) + R"sql(,
-       u.bio, u.language, u.visibility, u.tier, u.role,
+       u.bio, u.language, u.visibility, u.tier, u.role, u.age_verified_at IS NOT NULL AS age_verified,
        to_char(u.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at,
        to_char(s.ends_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS subscription_ends_at,
        s.id IS NOT NULL AS subscribed,
@@ -41,6 +41,7 @@ Json own_profile_json(long long user_id) {
     p["visibility"] = r.get(0, "visibility");
     p["tier"] = r.get(0, "tier");
     p["role"] = r.get(0, "role");
+    p["age_verified"] = r.get_bool(0, "age_verified");
     p["created_at"] = r.get(0, "created_at");
     // PRIME without an end date is a lifetime grant.
     p["subscription_ends_at"] = r.get_opt(0, "subscription_ends_at") ? Json(*r.get_opt(0, "subscription_ends_at")) : Json(nullptr);
@@ -51,6 +52,14 @@ Json own_profile_json(long long user_id) {
 
 Response get_own(const Settings& s, const Request& request, const PathParams&) {
     Identity me = require_session(s.web, request);
+    return Response::json(200, {{"profile", own_profile_json(me.user_id)}});
+}
+
+// PUT /api/webapp/profile/age-verification — the web's 18+ confirmation, the same record the
+// bot's button writes. Idempotent: the first confirmation's time is kept.
+Response verify_age(const Settings& s, const Request& request, const PathParams&) {
+    Identity me = require_session(s.web, request);
+    if (!confirm_age(me.user_id)) throw HttpError(401, "unauthenticated", "Log in to continue.");
     return Response::json(200, {{"profile", own_profile_json(me.user_id)}});
 }
 
@@ -141,7 +150,7 @@ Response delete_own(const Settings& s, const Request& request, const PathParams&
     for (const auto& hash : images) release_image(s.images, hash);
     Response r = Response::json(200, {{"deleted", true},
                                       {"message", "Your account has been deleted: your profile, posts, likes and comments are gone."}});
-    r.set_cookies.push_back(session_clear_cookie(s.web.session));
+    for (auto& c : session_clear_cookies(s.web.session)) r.set_cookies.push_back(std::move(c));
     return r;
 }
 
@@ -231,6 +240,7 @@ const Router<Settings> routes({
     {"DELETE", std::string(profile_path), delete_own, api},
     {"POST", std::string(avatar_path), put_avatar, api.body(avatar_body_cap)},
     {"DELETE", std::string(avatar_path), delete_avatar, api},
+    {"PUT", std::string(age_path), verify_age, api},
     {"GET", std::string(people_path) + ":id", get_person, api},
     {"PUT", std::string(people_path) + ":id/follow", follow, api},
     {"DELETE", std::string(people_path) + ":id/follow", unfollow, api},

@@ -13,6 +13,7 @@ namespace profile {
 
 inline constexpr std::string_view profile_path = "/api/webapp/profile";
 inline constexpr std::string_view avatar_path = "/api/webapp/profile/avatar";
+inline constexpr std::string_view age_path = "/api/webapp/profile/age-verification";
 inline constexpr std::string_view people_path = "/api/webapp/profile/";  // + id, + id/follow, + id/followers, + id/following
 
 struct Settings {

@@ -9,6 +9,7 @@
 #include "outbox.hpp"
 #include "pages.hpp"
 #include "payment_link.hpp"
+#include "people.hpp"
 #include "pg.hpp"
 #include "radio.hpp"
 #include "redis.hpp"
@@ -255,11 +256,10 @@ void on_callback(Outcome& out, const TelegramUpdate& update) {
         return;
     }
     if (data == "age" || data == "age:prime") {
-        auto r = db().exec("UPDATE users SET age_verified_at = COALESCE(age_verified_at, now()) WHERE id = $1 "
-                           "RETURNING first_name", {u.id});
+        const std::string name = confirm_age(u.id).value_or(u.first_name);
         u.age_verified = true;
         out.outcome = "age_verified";
-        out.reply(u.id, send_message(chat_id, say(u.language, "age_confirmed", {{"name", r.get(0, 0)}}) + "\n\n" +
+        out.reply(u.id, send_message(chat_id, say(u.language, "age_confirmed", {{"name", name}}) + "\n\n" +
                                                   say(u.language, "help")));
         if (data == "age:prime") show_plans(out, u, chat_id);
         return;
