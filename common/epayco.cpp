@@ -55,6 +55,7 @@ EpaycoCheckoutSettings EpaycoCheckoutSettings::read(SettingsReader& r) {
     s.public_key = r.text("EPAYCO_PUBLIC_KEY");
     s.private_key = r.optional_secret("EPAYCO_PRIVATE_KEY");
     s.apify_base = r.url("EPAYCO_APIFY_BASE", "https://apify.epayco.co");
+    s.checkout_base = r.url("EPAYCO_CHECKOUT_BASE", "https://checkout.epayco.co");
     s.test = r.flag("EPAYCO_TEST", false);
     s.timeout_ms = read_epayco_timeout_ms(r);
     return s;

@@ -33,6 +33,7 @@ struct EpaycoCheckoutSettings {
     std::string public_key;               // EPAYCO_PUBLIC_KEY
     std::optional<Secret> private_key;    // EPAYCO_PRIVATE_KEY: when set, server-created v2 sessions
     std::string apify_base;               // EPAYCO_APIFY_BASE
+    std::string checkout_base;            // EPAYCO_CHECKOUT_BASE: where the pages load checkout.js from
     bool test = false;                    // EPAYCO_TEST
     long timeout_ms = 8000;               // EPAYCO_TIMEOUT_MS
     static EpaycoCheckoutSettings read(SettingsReader& r);

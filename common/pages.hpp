@@ -13,5 +13,6 @@ inline constexpr std::string_view videorama = "/media/videorama/";
 inline constexpr std::string_view live = "/media/live/";
 inline constexpr std::string_view hangouts = "/hangouts/";
 inline constexpr std::string_view portal = "/portal/";
+inline constexpr std::string_view pay = "/pay/";  // the bot's checkout links land here (not guarded)
 
 }  // namespace pnptv::pages

@@ -36,7 +36,7 @@ namespace {
 
 const std::string fake = testing::start_fake_api();  // http://127.0.0.1:port of the fake ePayco
 
-const Pairs payment_values = {{"EPAYCO_API_BASE", fake},          {"EPAYCO_APIFY_BASE", fake},
+const Pairs payment_values = {{"EPAYCO_API_BASE", fake},          {"EPAYCO_APIFY_BASE", fake}, {"EPAYCO_CHECKOUT_BASE", "https://checkout.epayco.test"},
                               {"EPAYCO_CUST_ID", "12345"},        {"EPAYCO_P_KEY", "testkey123"},
                               {"EPAYCO_PUBLIC_KEY", "pub-key"},   {"EPAYCO_TEST", "true"},
                               {"SESSION_SECRETS", "pay-secret"},  {"PUBLIC_BASE_URL", "https://pnptv.test"},
@@ -70,6 +70,13 @@ Response pay(const Request& request, const payment::Settings& settings = payment
 std::string bot_link(long long user, const std::string& plan, long long expires) {
     std::string link = payment_link(payment_settings.link, user, plan, expires);
     return link.substr(link.find("/api/"));
+}
+// What the checkout page does with a link it was sent to: its fields, posted back as JSON.
+Response open_link(const std::string& link) {
+    Json fields = Json::object();
+    const Pairs query = parse_urlencoded(link.substr(link.find('?') + 1)).value_or(Pairs{});
+    for (const auto& [k, v] : query) fields[k] = v;
+    return pay(make_request("POST", "/api/payment/checkout", fields.dump(), {{"content-type", "application/json"}}));
 }
 
 struct Buyer {
@@ -355,31 +362,51 @@ BOOST_AUTO_TEST_CASE(signed_bot_link_opens_the_checkout) {
     Buyer b = buyer();
     long long exp = std::time(nullptr) + 600;
     std::string link = bot_link(b.id, "prime-lifetime-usd", exp);
-    auto ok = pay(make_request("GET", link));
-    BOOST_TEST(ok.status == 200);
-    BOOST_TEST(ok.body.find("checkout.js") != std::string::npos);
-    BOOST_TEST(ok.body.find("\"extra2\":\"prime-lifetime-usd\"") != std::string::npos);
+    // The link itself only sends the browser on to the checkout page, its fields in the fragment
+    // (never sent to a server, never logged); no record is opened by a preview.
+    auto hop = pay(make_request("GET", link));
+    BOOST_TEST(hop.status == 302);
+    BOOST_TEST(*hop.header("Location") == "/pay/#" + link.substr(link.find('?') + 1));
+    BOOST_TEST(db().exec("SELECT count(*) FROM payment_records WHERE user_id = $1", {b.id}).get_int(0, 0) == 0);
+    BOOST_TEST(pay(make_request("GET", "/api/payment/checkout?u=1&p=%3Cx%3E")).header("Location").value_or("") ==
+               "/pay/#u=1&p=%3Cx%3E&exp=&sig=");
+    // The page posts them back and gets the checkout.
+    auto ok = open_link(link);
+    BOOST_TEST_REQUIRE(ok.status == 201, ok.body);
+    BOOST_TEST(body_json(ok)["script"] == "https://checkout.epayco.test/checkout.js");
+    BOOST_TEST(body_json(ok)["params"]["extra2"] == "prime-lifetime-usd");
     std::string tampered = link;
     tampered.replace(tampered.find("prime-lifetime-usd"), 18, "prime-monthly-usd");
-    BOOST_TEST(pay(make_request("GET", tampered)).status == 403);
-    auto expired = pay(make_request("GET", bot_link(b.id, "prime-monthly-usd", std::time(nullptr) - 1)));
+    BOOST_TEST(body_json(open_link(tampered))["error"]["code"] == "invalid_payment_link");
+    auto expired = open_link(bot_link(b.id, "prime-monthly-usd", std::time(nullptr) - 1));
     BOOST_TEST(expired.status == 403);
-    BOOST_TEST(expired.body.find("expired") != std::string::npos);
-    BOOST_TEST(pay(make_request("GET", "/api/payment/checkout?u=1&p=x&exp=1&sig=zz")).status == 403);
+    BOOST_TEST(body_json(expired)["error"]["code"] == "payment_link_expired");
+    BOOST_TEST(body_json(open_link("/api/payment/checkout?u=1&p=x&exp=1&sig=zz"))["error"]["code"] == "invalid_payment_link");
+    // Bad bodies name the field.
+    auto post = [](const std::string& body, const std::string& type = "application/json") {
+        return pay(make_request("POST", "/api/payment/checkout", body, {{"content-type", type}}));
+    };
+    BOOST_TEST(body_json(post(R"({"u":"1","p":"x","exp":"1"})"))["error"]["field"] == "sig");
+    BOOST_TEST(body_json(post(R"({"u":1,"p":"x","exp":"1","sig":"s"})"))["error"]["field"] == "u");
+    BOOST_TEST(post("[").status == 400);
+    BOOST_TEST(post("u=1", "application/x-www-form-urlencoded").status == 415);
+    // A valid link whose account is gone is no longer valid.
+    db().exec("UPDATE users SET deleted_at = now() WHERE id = $1", {b.id});
+    BOOST_TEST(body_json(open_link(bot_link(b.id, "prime-monthly-usd", exp)))["error"]["code"] == "invalid_payment_link");
 }
 
 BOOST_AUTO_TEST_CASE(a_link_opened_again_reuses_the_open_record) {
     Buyer b = buyer();
     std::string link = bot_link(b.id, "prime-monthly-usd", std::time(nullptr) + 600);
-    for (int i = 0; i < 4; ++i) BOOST_TEST(pay(make_request("GET", link)).status == 200);  // previews, refreshes
+    for (int i = 0; i < 4; ++i) BOOST_TEST(open_link(link).status == 201);  // refreshes of the page
     auto records = [&] { return db().exec("SELECT count(*) FROM payment_records WHERE user_id = $1", {b.id}).get_int(0, 0); };
     BOOST_TEST(records() == 1);
     // Another plan is another record; once ePayco has named a reference for it, a new one starts.
-    BOOST_TEST(pay(make_request("GET", bot_link(b.id, "prime-lifetime-usd", std::time(nullptr) + 600))).status == 200);
+    BOOST_TEST(open_link(bot_link(b.id, "prime-lifetime-usd", std::time(nullptr) + 600)).status == 201);
     BOOST_TEST(records() == 2);
     long long first = db().exec("SELECT id FROM payment_records WHERE user_id = $1 AND plan_id = 'prime-monthly-usd'", {b.id}).get_int(0, 0);
     note_candidate_reference(first, new_ref(), 30);
-    BOOST_TEST(pay(make_request("GET", link)).status == 200);
+    BOOST_TEST(open_link(link).status == 201);
     BOOST_TEST(records() == 3);
 }
 

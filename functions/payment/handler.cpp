@@ -15,6 +15,7 @@
 #include "rate_limit.hpp"
 #include "rbac.hpp"
 #include "text.hpp"
+#include "urlencoded.hpp"
 
 namespace payment {
 
@@ -63,7 +64,7 @@ SELECT p.id, p.invoice, p.provider_session_id, p.created_at > now() - interval '
 // Returns their language.
 std::string check_buyer(long long user_id) {
     auto user = db().exec("SELECT banned_at IS NOT NULL AS banned, age_verified_at IS NOT NULL AS adult, language "
-                          "FROM users WHERE id = $1 FOR UPDATE", {user_id});
+                          "FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE", {user_id});
     if (user.rows() == 0) throw HttpError(401, "unauthenticated", "Log in to continue.");
     if (user.get_bool(0, "banned")) throw HttpError(403, "banned", "This account is banned.");
     if (!user.get_bool(0, "adult"))
@@ -133,12 +134,12 @@ Json checkout_for(const Settings& s, long long user_id, OpenRecord& rec, const s
         }
         answer["mode"] = "session";
         answer["sessionId"] = *rec.session_id;
-        answer["script"] = "https://checkout.epayco.co/checkout-v2.js";
+        answer["script"] = s.checkout.checkout_base + "/checkout-v2.js";
         return answer;
     }
     answer["mode"] = "classic";
     answer["key"] = s.checkout.public_key;
-    answer["script"] = "https://checkout.epayco.co/checkout.js";
+    answer["script"] = s.checkout.checkout_base + "/checkout.js";
     answer["params"] = {{"name", title}, {"description", rec.plan_name}, {"invoice", rec.invoice},
                         {"currency", to_lower(rec.currency)}, {"amount", rec.price}, {"tax_base", "0"}, {"tax", "0"},
                         {"country", "co"}, {"lang", rec.language}, {"external", "false"}, {"response", response},
@@ -215,43 +216,44 @@ Response create_subscription(const Settings& s, const Request& request, const Pa
     return Response::json(201, start_checkout(s, id.user_id, body["plan_id"].get<std::string>()));
 }
 
-Response page(int status, const std::string& title, const std::string& body_html) {
-    return Response::text(status,
-                          "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>PNPtv · " + html_escape(title) +
-                              "</title><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                              "<link rel=\"stylesheet\" href=\"/assets/app.css\"></head><body><h1>" + html_escape(title) +
-                              "</h1>" + body_html + "</body></html>",
-                          "text/html; charset=utf-8");
+// The bot's signed link: user, plan, expiry and signature, as the link carries them.
+struct LinkFields {
+    std::string u, p, exp, sig;
+};
+
+// GET /api/payment/checkout?u=&p=&exp=&sig= — the bot's plan buttons. On to the checkout page
+// with the link's fields in the fragment, which no server or log ever sees; the page posts them
+// back (below) and opens ePayco's checkout from a script file (no inline script).
+Response checkout_link(const Settings&, const Request& request, const PathParams&) {
+    std::string fragment;
+    for (const char* k : {"u", "p", "exp", "sig"})
+        fragment += std::string(fragment.empty() ? "" : "&") + k + "=" + percent_encode(find_value(request.query, k).value_or("").substr(0, 128));
+    return Response::redirect(std::string(pages::pay) + "#" + fragment);
 }
 
-// GET /api/payment/checkout?u=&p=&exp=&sig= — the bot's plan buttons. The signature is the
-// proof (there is no web session inside Telegram); the page opens ePayco's checkout.
-Response checkout_link(const Settings& s, const Request& request, const PathParams&) {
-    auto q = [&](const char* k) { return find_value(request.query, k).value_or(""); };
-    const std::string p = q("p"), sig = q("sig");
-    const auto user = parse_id(q("u")), expires = parse_id(q("exp"));
-    if (!user || !expires || p.empty() || p.size() > 64 || sig.size() != 64 ||
-        !payment_link_valid(s.link.secret, *user, p, *expires, sig))
-        return page(403, "This payment link is not valid", "<p>Ask the bot for a new one with /prime.</p>");
-    if (*expires < std::time(nullptr))
-        return page(403, "This payment link has expired", "<p>Payment links last 30 minutes. Ask the bot for a new one with /prime.</p>");
-    Json checkout;
-    try {
-        checkout = start_checkout(s, *user, p);
-    } catch (const HttpError& e) {
-        if (e.status >= 500) throw;
-        return page(e.status == 401 ? 403 : e.status, "We can't start this payment", "<p>" + html_escape(e.what()) + "</p>");
+// POST /api/payment/checkout {"u","p","exp","sig"} — the signature is the proof (there is no web
+// session inside Telegram): the checkout for that user's plan, as create-subscription answers it.
+Response checkout_from_link(const Settings& s, const Request& request, const PathParams&) {
+    Json body = parse_json_object(request);
+    LinkFields f;
+    for (auto [name, value] : {std::pair{"u", &f.u}, {"p", &f.p}, {"exp", &f.exp}, {"sig", &f.sig}}) {
+        if (!body.contains(name) || !body[name].is_string())
+            throw HttpError(400, "missing_field", std::string(name) + " (a string) is required.", name);
+        *value = body[name].get<std::string>();
     }
-    const std::string config = checkout.dump(-1, ' ', true);  // ASCII-only JSON, safe inside <script>
-    std::string script = checkout["mode"] == "session"
-        ? "ePayco.checkout.configure({sessionId: c.sessionId, type: 'onepage', test: c.test}).open();"
-        : "ePayco.checkout.configure({key: c.key, test: c.test}).open(c.params);";
-    std::string safe_config;
-    for (char ch : config) safe_config += ch == '<' ? std::string("\\u003c") : std::string(1, ch);
-    return page(200, "Opening the secure checkout…",
-                "<p>Invoice " + html_escape(checkout["invoice"].get<std::string>()) + "</p>"
-                "<script src=\"" + checkout["script"].get<std::string>() + "\"></script>"
-                "<script>const c = " + safe_config + ";\n" + script + "</script>");
+    const auto user = parse_id(f.u), expires = parse_id(f.exp);
+    if (!user || !expires || f.p.empty() || f.p.size() > 64 || f.sig.size() != 64 ||
+        !payment_link_valid(s.link.secret, *user, f.p, *expires, f.sig))
+        throw HttpError(403, "invalid_payment_link", "This payment link is not valid. Ask the bot for a new one with /prime.");
+    if (*expires < std::time(nullptr))
+        throw HttpError(403, "payment_link_expired", "This payment link has expired (they last 30 minutes). Ask the bot for a new one with /prime.");
+    try {
+        return Response::json(201, start_checkout(s, *user, f.p));
+    } catch (const HttpError& e) {
+        // The account behind a valid link is gone: the link is no longer valid.
+        if (e.status == 401) throw HttpError(403, "invalid_payment_link", "This payment link is not valid. Ask the bot for a new one with /prime.");
+        throw;
+    }
 }
 
 // GET /api/payment/status/<invoice> — the caller's own payment; someone else's is a 404.
@@ -284,6 +286,7 @@ const Router<Settings> routes({
     {"GET", std::string(donations_path), donation_amounts, api},
     // A signed link opens a checkout for its user: nothing of its URL is logged.
     {"GET", std::string(checkout_link_path), checkout_link, api.capability_urls()},
+    {"POST", std::string(checkout_link_path), checkout_from_link, api.body(1024)},
     {"GET", std::string(status_path) + ":invoice", status, api},
 });
 
