@@ -53,7 +53,11 @@ BIN         := $(FUNCTIONS:%=$(BUILD)/bin/%) $(TOOLS:%=$(BUILD)/bin/%) $(BENCH_B
 .PHONY: all run stop test asan fuzz clean setup FORCE
 # Objects built through pattern rules are kept (make would delete them as intermediates).
 .SECONDARY:
-all: $(BUILD)/lib/libcommon.a $(BIN) $(TEST_BIN)
+all: $(BUILD)/lib/libcommon.a $(BIN) $(TEST_BIN) $(BUILD)/public/assets-manifest.json
+
+# The public root nginx serves: nginx/public with fingerprinted assets and the pages' catalogue.
+$(BUILD)/public/assets-manifest.json: scripts/build-public $(shell find nginx/public -type f) common/messages_en.inc common/messages_es.inc
+	scripts/build-public nginx/public $(BUILD)/public
 
 # Objects follow the flags too: a change to this file rebuilds them.
 $(BUILD)/obj/%.o: %.cpp Makefile

@@ -34,7 +34,8 @@ const Pairs auth_values = {{"SESSION_SECRETS", "keyboard cat, previous secret"},
                            {"PUBLIC_BASE_URL", "https://pnptv.test/"},
                            {"COOKIE_SECURE", "true"},
                            {"AUTH_MAX_AGE_SECONDS", "86400"},
-                           {"TELEGRAM_OAUTH_BASE", "https://oauth.telegram.test"}};
+                           {"TELEGRAM_OAUTH_BASE", "https://oauth.telegram.test"},
+                           {"TELEGRAM_BOT_USERNAME", "PNPtvTestBot"}};
 const auto auth_settings = testing::settings<auth::Settings>(auth_values);
 const auto verify_settings = testing::settings<auth_verify::Settings>(auth_values);
 const WebSettings& web = auth_settings.web;
@@ -90,6 +91,7 @@ std::pair<std::string, std::string> login_state() {
     BOOST_TEST(r.set_cookies[0].find("; Secure") != std::string::npos);
     BOOST_TEST(r.set_cookies[0].find("; HttpOnly") != std::string::npos);
     BOOST_TEST(r.set_cookies[0].find("; SameSite=Lax") != std::string::npos);
+    BOOST_TEST(body_json(r)["bot_username"] == "PNPtvTestBot");  // the login widget's bot
     return {body_json(r)["state"].get<std::string>(), cookie_pair(r.set_cookies[0])};
 }
 
