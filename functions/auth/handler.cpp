@@ -190,7 +190,7 @@ Response start(const Settings& s, const Request& request, const PathParams&) {
 Response login_state(const Settings& s, const Request&, const PathParams&) {
     Response r;
     std::string state = issue_login_state(s, r);
-    Response answer = Response::json(200, {{"state", state}, {"bot_username", s.bot_username ? Json(*s.bot_username) : Json(nullptr)}});
+    Response answer = Response::json(200, {{"state", state}, {"bot_username", s.bot_username}});
     answer.set_cookies = std::move(r.set_cookies);
     return answer;
 }
@@ -301,7 +301,7 @@ const Router<Settings> routes({
 
 Settings Settings::read(SettingsReader& r) {
     Settings s{DatabaseSettings::read(r), RedisSettings::read(r), WebSettings::read(r), r.secret("TELEGRAM_BOT_TOKEN"),
-               r.url("TELEGRAM_OAUTH_BASE", "https://oauth.telegram.org"), r.optional_text("TELEGRAM_BOT_USERNAME"),
+               r.url("TELEGRAM_OAUTH_BASE", "https://oauth.telegram.org"), r.text("TELEGRAM_BOT_USERNAME"),
                r.integer("AUTH_MAX_AGE_SECONDS", 86400, 60, 31536000)};
     return s;
 }

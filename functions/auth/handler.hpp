@@ -1,8 +1,6 @@
 // auth — Telegram login (the widget, its OAuth redirect, the Mini App), logout, and "who am I".
 #pragma once
 
-#include <optional>
-
 #include "http.hpp"
 #include "pg.hpp"
 #include "rbac.hpp"
@@ -25,7 +23,7 @@ struct Settings {
     pnptv::WebSettings web;
     pnptv::Secret bot_token;       // TELEGRAM_BOT_TOKEN: checks the login's signature
     std::string oauth_base;        // TELEGRAM_OAUTH_BASE
-    std::optional<std::string> bot_username;  // TELEGRAM_BOT_USERNAME: the login page's widget (none: no widget)
+    std::string bot_username;      // TELEGRAM_BOT_USERNAME: the login page's widget
     long long max_age_seconds;     // AUTH_MAX_AGE_SECONDS: the oldest auth_date accepted
     static Settings read(pnptv::SettingsReader& r);
 };
