@@ -50,7 +50,7 @@ TOOLS       := $(patsubst scripts/tools/%.cpp,%,$(wildcard scripts/tools/*.cpp))
 BENCH_BIN   := noop-responder noop-get-responder pg-connect with-stdin ws-fanout
 BIN         := $(FUNCTIONS:%=$(BUILD)/bin/%) $(TOOLS:%=$(BUILD)/bin/%) $(BENCH_BIN:%=$(BUILD)/bin/%)
 
-.PHONY: all run stop test asan fuzz clean setup FORCE
+.PHONY: all run stop test test-e2e asan fuzz clean setup FORCE
 # Objects built through pattern rules are kept (make would delete them as intermediates).
 .SECONDARY:
 all: $(BUILD)/lib/libcommon.a $(BIN) $(TEST_BIN) $(BUILD)/public/assets-manifest.json
@@ -145,6 +145,12 @@ stop:
 test: setup
 	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@BUILD=$(BUILD) tests/run
+
+# The browser suites alone (headless Chromium against a stack of their own); screenshots under
+# $(BUILD)/e2e-artifacts/.
+test-e2e: setup
+	@$(MAKE) --no-print-directory -j$(JOBS) all
+	@BUILD=$(BUILD) tests/run $(patsubst tests/%.cpp,%,$(wildcard tests/serial_e2e*.cpp))
 
 asan: setup
 	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build/asan all

@@ -18,6 +18,11 @@ Navidrome: GET /rest/getNowPlaying.view (user "radio", password "sesame", Subson
 token) answers per "navidrome" in /__mode: "one" (an entry), "none" (nothing playing), "down"
 (503); wrong credentials → Subsonic error 40. "navidrome_delay_ms" delays each answer.
   GET /__navidrome_calls → {"count": N}
+Telegram's OAuth page: GET /auth?…&return_to=URL → 302 to URL#tgAuthResult=<base64url of the
+fields set by POST /__oauth_login {fields}> (signed by the test; none set → 400).
+ePayco's checkout in a browser: GET /checkout.js defines ePayco.checkout (configure().open(params)
+goes to /checkout-page with the invoice and return address); GET /checkout-page shows them and a
+link back to the shop's response URL with ?ref_payco=R<invoice> (the test confirms the payment).
 A radio station: GET /radio.mp3 answers audio/mpeg bytes ("ID3" and a fixed tail);
   GET /__station_cookies → {"count": N}: requests to it that carried a Cookie header.
 Standard library only.
@@ -32,6 +37,7 @@ station_cookies = [0]
 validation = {}
 validation_calls = {}
 calls = []
+oauth_login = [None]
 lock = threading.Lock()
 message_id = [0]
 
@@ -71,7 +77,50 @@ class Handler(BaseHTTPRequestHandler):
                  "coverArt": "al-1", "minutesAgo": 0}
         return self.answer(200, {"subsonic-response": dict(ok, nowPlaying={"entry": [entry]})})
 
+    def page(self, status, content_type, text, location=None):
+        data = text.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        if location:
+            self.send_header("Location", location)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def browser_pages(self):
+        """Telegram's OAuth page and ePayco's checkout, as a browser meets them."""
+        import base64, html, urllib.parse
+        url = urllib.parse.urlsplit(self.path)
+        q = dict(urllib.parse.parse_qsl(url.query))
+        if url.path == "/auth":
+            with lock:
+                fields = oauth_login[0]
+            if fields is None or not q.get("return_to"):
+                return self.page(400, "text/plain", "no login prepared")
+            result = base64.urlsafe_b64encode(json.dumps(fields).encode()).decode().rstrip("=")
+            return self.page(302, "text/plain", "", q["return_to"] + "#tgAuthResult=" + result)
+        if url.path == "/checkout.js":
+            return self.page(200, "application/javascript", """window.ePayco = {checkout: {configure(cfg) {
+  return {open(params) {
+    const p = params || {};
+    const q = new URLSearchParams({invoice: p.invoice || '', session: cfg.sessionId || '', response: p.response || '',
+                                   amount: p.amount || '', currency: p.currency || '', extra1: p.extra1 || '',
+                                   extra2: p.extra2 || '', extra3: p.extra3 || ''});
+    location.href = '%s/checkout-page?' + q;
+  }};
+}}};""" % ("http://127.0.0.1:%d" % self.server.server_address[1]))
+        if url.path == "/checkout-page":
+            invoice = q.get("invoice", "")
+            back = q.get("response", "") + ("&" if "?" in q.get("response", "") else "?") + "ref_payco=R" + invoice
+            body = "".join(f'<p><span>{html.escape(k)}</span>: <span id="{html.escape(k)}">{html.escape(v)}</span></p>'
+                           for k, v in q.items())
+            return self.page(200, "text/html; charset=utf-8", f"""<!doctype html><title>Fake ePayco</title>
+<h1>Fake ePayco checkout</h1>{body}<a id="return" href="{html.escape(back)}">Back to the shop</a>""")
+        return None
+
     def do_GET(self):
+        if self.path.split("?")[0] in ("/auth", "/checkout.js", "/checkout-page"):
+            return self.browser_pages()
         if self.path == "/radio.mp3":
             with lock:
                 station_cookies[0] += 1 if self.headers.get("Cookie") else 0
@@ -117,6 +166,10 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/__mode":
             with lock:
                 state.update(json.loads(body or b"{}"))
+            return self.answer(200, {"ok": True})
+        if self.path == "/__oauth_login":
+            with lock:
+                oauth_login[0] = json.loads(body or b"null")
             return self.answer(200, {"ok": True})
         if self.path == "/__validation":
             with lock:

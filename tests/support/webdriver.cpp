@@ -22,7 +22,7 @@ namespace {
 constexpr const char* chromium = "/usr/bin/chromium";
 constexpr const char* chromedriver = "/usr/bin/chromedriver";
 // The W3C name of an element reference in the protocol's JSON.
-constexpr const char* element_key = "element-6066-11e4-a0e0-4d7b1b5d2d3c";
+constexpr const char* element_key = "element-6066-11e4-a52e-4f735466cecf";
 
 }  // namespace
 
@@ -118,10 +118,13 @@ void Browser::screenshot(const std::string& path) {
     std::ofstream(path, std::ios::binary) << png;
 }
 
-std::vector<std::string> Browser::severe_logs() {
-    std::vector<std::string> out;
-    for (const auto& entry : call("POST", "/session/" + session_ + "/se/log", {{"type", "browser"}}))
-        if (entry.value("level", "") == "SEVERE") out.push_back(entry.value("message", ""));
+std::string Browser::page_errors() {
+    std::string out;
+    for (const auto& entry : call("POST", "/session/" + session_ + "/se/log", {{"type", "browser"}})) {
+        const std::string message = entry.value("message", "");
+        if (entry.value("level", "") == "SEVERE" && message.find("Failed to load resource") == std::string::npos)
+            out += message + "\n";
+    }
     return out;
 }
 

@@ -37,8 +37,10 @@ public:
     void frame(const std::string& css);
     // A PNG of the viewport, written to `path`.
     void screenshot(const std::string& path);
-    // What the page logged at level SEVERE since the last call (CSP violations, script errors).
-    std::vector<std::string> severe_logs();
+    // What went wrong in the pages since the last call, one per line: Content-Security-Policy
+    // violations and uncaught script errors (not failed loads: a 401 a page expects, a widget
+    // from a network the tests don't reach). Empty when nothing did.
+    std::string page_errors();
 
 private:
     pnptv::Json call(const std::string& method, const std::string& path, const pnptv::Json& body = nullptr);

@@ -1,0 +1,90 @@
+#include "e2e.hpp"
+
+#include <unistd.h>
+
+#include <ctime>
+#include <filesystem>
+#include <stdexcept>
+
+#include "crypto.hpp"
+#include "telegram_auth.hpp"
+
+namespace testing {
+
+namespace {
+
+const std::string bot_token = "123456:TEST-TOKEN-abc";  // env.example's TELEGRAM_BOT_TOKEN
+
+std::string quoted(const std::string& s) {
+    std::string out = "'";
+    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+}  // namespace
+
+E2eStack::E2eStack(const std::string& extra) {
+    env = "export PNPTV_ENV_FILE=env.example STACK_RUN_DIR='" + dir + "' STACK_HTTP_PORT=" + std::to_string(port) +
+          " STACK_PG_PORT=" + std::to_string(free_port()) + " STACK_REDIS_PORT=" + std::to_string(free_port()) +
+          " STACK_WORKERS=2 PUBLIC_BASE_URL=http://127.0.0.1:" + std::to_string(port) +
+          " TELEGRAM_OAUTH_BASE='" + fake + "' TELEGRAM_API_BASE='" + fake + "' EPAYCO_API_BASE='" + fake + "'" +
+          " EPAYCO_APIFY_BASE='" + fake + "' EPAYCO_CHECKOUT_BASE='" + fake + "' RADIO_STREAM_URL='" + fake + "/radio.mp3'" +
+          " NAVIDROME_URL='" + fake + "' " + extra + "\nunset DATABASE_URL REDIS_URL\n";
+    if (shell("chmod 700 '" + parent + "'").status != 0) throw std::runtime_error("can't make the stack's folder private");
+    auto r = shell(env + "make --no-print-directory run");
+    if (r.status != 0) throw std::runtime_error("make run failed:\n" + r.output);
+}
+
+E2eStack::~E2eStack() { shell(env + "scripts/stack stop; pg_forget \"$STACK_RUN_DIR\""); }
+
+std::string E2eStack::url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port) + path; }
+
+ShellResult E2eStack::sh(const std::string& script) const { return shell(env + script); }
+
+std::string E2eStack::sql(const std::string& statement) const {
+    auto r = sh("psql \"$(pg_url \"$STACK_RUN_DIR\")\" -qAt -v ON_ERROR_STOP=1 -c " + quoted(statement));
+    if (r.status != 0) throw std::runtime_error("sql failed: " + statement + "\n" + r.output);
+    while (!r.output.empty() && r.output.back() == '\n') r.output.pop_back();
+    return r.output;
+}
+
+pnptv::Json signed_login(long long telegram_id, const std::string& first_name) {
+    pnptv::Pairs f = {{"auth_date", std::to_string(std::time(nullptr))}, {"first_name", first_name},
+                      {"id", std::to_string(telegram_id)}, {"username", "e2e" + std::to_string(telegram_id)}};
+    f.emplace_back("hash", pnptv::to_hex(pnptv::hmac_sha256(pnptv::sha256(bot_token), pnptv::data_check_string(f))));
+    pnptv::Json j = pnptv::Json::object();
+    for (auto& [k, v] : f) j[k] = (k == "id" || k == "auth_date") ? pnptv::Json(std::stoll(v)) : pnptv::Json(v);
+    return j;
+}
+
+long long log_in(Browser& browser, const E2eStack& stack, long long telegram_id, const std::string& first_name,
+                 const std::string& page) {
+    auto prepared = http("POST", stack.fake + "/__oauth_login", signed_login(telegram_id, first_name).dump());
+    if (prepared.status != 200) throw std::runtime_error("the fake OAuth page did not take the login");
+    browser.go(stack.url(page));
+    if (!browser.wait_until("location.pathname === '/auth/' && document.querySelector('#telegram-login').href.includes('redirect=')"))
+        throw std::runtime_error("not sent to the login page: " + browser.url());
+    browser.click("#telegram-login");
+    if (!browser.wait_until("location.pathname === " + pnptv::Json(page.substr(0, page.find('?'))).dump(), 15))
+        throw std::runtime_error("not back on " + page + " after logging in: " + browser.url());
+    return std::stoll(stack.sql("SELECT id FROM users WHERE telegram_id = " + std::to_string(telegram_id) + " AND deleted_at IS NULL"));
+}
+
+void pass_age_gate(Browser& browser) {
+    browser.wait_until("document.querySelector('#age-confirm') || (document.querySelector('main') && !document.querySelector('main').hidden)");
+    if (browser.find("#age-confirm")) browser.click("#age-confirm");
+    if (!browser.wait_until("document.querySelector('main') && !document.querySelector('main').hidden && !document.querySelector('.gate')"))
+        throw std::runtime_error("the page did not open after the 18+ gate: " + browser.url());
+}
+
+std::string save_screenshot(Browser& browser, const std::string& name) {
+    const char* configured = std::getenv("PNPTV_E2E_ARTIFACTS");
+    const char* build = std::getenv("BUILD");
+    std::filesystem::path dir = configured ? configured : repo_dir() + "/" + (build ? build : "build") + "/e2e-artifacts";
+    std::filesystem::create_directories(dir);
+    std::string path = (dir / (name + ".png")).string();
+    browser.screenshot(path);
+    return path;
+}
+
+}  // namespace testing
