@@ -23,6 +23,8 @@ fields set by POST /__oauth_login {fields}> (signed by the test; none set → 40
 ePayco's checkout in a browser: GET /checkout.js defines ePayco.checkout (configure().open(params)
 goes to /checkout-page with the invoice and return address); GET /checkout-page shows them and a
 link back to the shop's response URL with ?ref_payco=R<invoice> (the test confirms the payment).
+Telegram's web client: GET /miniapp-host?src=URL shows URL in an iframe (open it on another site
+than the stack's, e.g. http://localhost:<port>/, for a cross-site frame).
 A radio station: GET /radio.mp3 answers audio/mpeg bytes ("ID3" and a fixed tail);
   GET /__station_cookies → {"count": N}: requests to it that carried a Cookie header.
 Standard library only.
@@ -109,6 +111,10 @@ class Handler(BaseHTTPRequestHandler):
     location.href = '%s/checkout-page?' + q;
   }};
 }}};""" % ("http://127.0.0.1:%d" % self.server.server_address[1]))
+        if url.path == "/miniapp-host":
+            # Telegram's web client: the Mini App in a cross-site iframe.
+            return self.page(200, "text/html; charset=utf-8", '<!doctype html><title>Telegram Web</title>'
+                             f'<iframe id="app" src="{html.escape(q.get("src", ""))}" width="400" height="700"></iframe>')
         if url.path == "/checkout-page":
             invoice = q.get("invoice", "")
             back = q.get("response", "") + ("&" if "?" in q.get("response", "") else "?") + "ref_payco=R" + invoice
@@ -119,7 +125,7 @@ class Handler(BaseHTTPRequestHandler):
         return None
 
     def do_GET(self):
-        if self.path.split("?")[0] in ("/auth", "/checkout.js", "/checkout-page"):
+        if self.path.split("?")[0] in ("/auth", "/checkout.js", "/checkout-page", "/miniapp-host"):
             return self.browser_pages()
         if self.path == "/radio.mp3":
             with lock:

@@ -29,7 +29,8 @@ E2eStack::E2eStack(const std::string& extra) {
           " STACK_WORKERS=2 PUBLIC_BASE_URL=http://127.0.0.1:" + std::to_string(port) +
           " TELEGRAM_OAUTH_BASE='" + fake + "' TELEGRAM_API_BASE='" + fake + "' EPAYCO_API_BASE='" + fake + "'" +
           " EPAYCO_APIFY_BASE='" + fake + "' EPAYCO_CHECKOUT_BASE='" + fake + "' RADIO_STREAM_URL='" + fake + "/radio.mp3'" +
-          " NAVIDROME_URL='" + fake + "' " + extra + "\nunset DATABASE_URL REDIS_URL\n";
+          " NAVIDROME_URL='" + fake + "' MINIAPP_FRAME_ANCESTORS='https://web.telegram.org " + telegram_web() + "' " + extra +
+          "\nunset DATABASE_URL REDIS_URL\n";
     if (shell("chmod 700 '" + parent + "'").status != 0) throw std::runtime_error("can't make the stack's folder private");
     auto r = shell(env + "make --no-print-directory run");
     if (r.status != 0) throw std::runtime_error("make run failed:\n" + r.output);
@@ -38,6 +39,8 @@ E2eStack::E2eStack(const std::string& extra) {
 E2eStack::~E2eStack() { shell(env + "scripts/stack stop; pg_forget \"$STACK_RUN_DIR\""); }
 
 std::string E2eStack::url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port) + path; }
+
+std::string E2eStack::telegram_web() const { return "http://localhost:" + fake.substr(fake.rfind(':') + 1); }
 
 ShellResult E2eStack::sh(const std::string& script) const { return shell(env + script); }
 

@@ -22,6 +22,9 @@ struct E2eStack {
     explicit E2eStack(const std::string& extra = {});
     ~E2eStack();
     std::string url(const std::string& path) const;
+    // The fake under another host name, so another site than the stack's: Telegram's web client,
+    // which the stack lets frame its pages (MINIAPP_FRAME_ANCESTORS).
+    std::string telegram_web() const;
     ShellResult sh(const std::string& script) const;
     // One SQL statement on the stack's database (psql -At): its output, trailing newline dropped.
     std::string sql(const std::string& statement) const;

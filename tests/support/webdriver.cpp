@@ -1,5 +1,6 @@
 #include "webdriver.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -33,7 +34,12 @@ Browser::Browser(int width, int height) {
     std::string port_arg = "--port=" + std::to_string(port_);
     char* argv[] = {const_cast<char*>(chromedriver), port_arg.data(), nullptr};
     pid_t pid = 0;
-    if (posix_spawn(&pid, chromedriver, nullptr, nullptr, argv, environ) != 0) throw std::runtime_error("can't start chromedriver");
+    posix_spawn_file_actions_t quiet;  // its banner is no test output
+    posix_spawn_file_actions_init(&quiet);
+    posix_spawn_file_actions_addopen(&quiet, 1, "/dev/null", O_WRONLY, 0);
+    const int spawned = posix_spawn(&pid, chromedriver, &quiet, nullptr, argv, environ);
+    posix_spawn_file_actions_destroy(&quiet);
+    if (spawned != 0) throw std::runtime_error("can't start chromedriver");
     driver_pid_ = pid;
     const std::string status = "http://127.0.0.1:" + std::to_string(port_) + "/status";
     if (!wait_for([&] { return http("GET", status).status == 200; }, 10)) throw std::runtime_error("chromedriver did not start");
