@@ -193,7 +193,7 @@ BOOST_AUTO_TEST_CASE(the_guard_protects_pages_through_nginx) {
     std::string cookie = log_in_through_nginx(stack, 3000000001);
     auto hub = testing::http("GET", stack.url("/hub/"), {}, {"Cookie: " + cookie, "X-User-Role: admin", "X-User-Id: 999999"});
     BOOST_TEST(hub.status == 200);
-    BOOST_TEST(hub.body.find("PNPtv hub") != std::string::npos);
+    BOOST_TEST(hub.body.find("id=\"feed\"") != std::string::npos);  // the hub page itself
     BOOST_TEST(hub.header("x-user-role").value_or("") == "user");  // never the client's value
     const std::string user_id = hub.header("x-user-id").value_or("");
     BOOST_TEST(pnptv::parse_id(user_id).has_value(), user_id);  // the guard's own value …
@@ -532,9 +532,19 @@ BOOST_AUTO_TEST_CASE(nginx_answers_bad_requests_with_json) {
     BOOST_TEST(trace.status == 405);
     BOOST_TEST(testing::body_json({405, {}, {}, trace.body}).contains("error"));
 
-    // The pages a Mini App opens may be framed by Telegram's web client (Mini App).
-    auto hub = testing::http("GET", stack.url("/auth/"));
-    BOOST_TEST(hub.header("content-security-policy").value_or("").find("https://web.telegram.org") != std::string::npos);
+    // The pages a Mini App opens may be framed by Telegram's web client (Mini App); each page's
+    // policy lists only what it loads (the login page Telegram's widget, not ePayco), no inline
+    // script anywhere, and the API's answers may load nothing at all.
+    const std::string login_policy = testing::http("GET", stack.url("/auth/")).header("content-security-policy").value_or("");
+    BOOST_TEST(login_policy.find("frame-ancestors 'self' https://web.telegram.org") != std::string::npos, login_policy);
+    BOOST_TEST(login_policy.find("script-src 'self' https://telegram.org;") != std::string::npos, login_policy);
+    BOOST_TEST(login_policy.find("epayco") == std::string::npos, login_policy);
+    BOOST_TEST(login_policy.find("unsafe-inline") == std::string::npos, login_policy);
+    const std::string pay_policy = testing::http("GET", stack.url("/pay/")).header("content-security-policy").value_or("");
+    BOOST_TEST(pay_policy.find("script-src 'self' https://checkout.epayco.co") != std::string::npos, pay_policy);
+    BOOST_TEST(pay_policy.find("telegram.org;") == std::string::npos, pay_policy);
+    BOOST_TEST(testing::http("GET", stack.url("/api/payment/plans")).header("content-security-policy").value_or("") ==
+               "default-src 'none'; frame-ancestors 'self'");
     // nginx's own 429 says when to come back, and a flood of rejections (or a dead function
     // behind a capability URL) writes none of those URLs' query strings to the error log.
     auto flood = stack.sh("seq 300 | xargs -P 16 -I{} curl -s -o /dev/null -w '%{http_code}\\n' "
@@ -565,10 +575,17 @@ BOOST_AUTO_TEST_CASE(nginx_answers_bad_requests_with_json) {
         return limited_upload.status == 429;
     }, 10));
     BOOST_TEST(testing::body_json({429, {}, {}, limited_upload.body})["error"]["code"] == "rate_limited", limited_upload.body);
-    auto asset = testing::http("GET", stack.url("/assets/app.css"));
+    // Assets by content hash only (a page names the hashed file), cached for a year.
+    const std::string login_page = testing::http("GET", stack.url("/auth/")).body;
+    const size_t at = login_page.find("/assets/app.");
+    BOOST_TEST_REQUIRE(at != std::string::npos, login_page);
+    const std::string css = login_page.substr(at, login_page.find('"', at) - at);
+    BOOST_TEST(css.size() == std::string("/assets/app.0123456789.css").size(), css);
+    auto asset = testing::http("GET", stack.url(css));
     BOOST_TEST(asset.status == 200);
     BOOST_TEST(asset.header("cache-control").value_or("").find("immutable") != std::string::npos);
     BOOST_TEST(asset.header("x-content-type-options").value_or("") == "nosniff");
+    BOOST_TEST(testing::http("GET", stack.url("/assets/app.css")).status == 404);
     // Start again brings back what is down and leaves the rest alone.
     auto again = stack.sh("scripts/stack start");
     BOOST_TEST(again.status == 0, again.output);
