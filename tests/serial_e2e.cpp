@@ -56,11 +56,13 @@ BOOST_AUTO_TEST_CASE(a_new_visitor_logs_in_confirms_age_and_sees_the_hub) {
     BOOST_TEST(browser.run("return document.querySelector('main').hidden").get<bool>());
     BOOST_TEST(stack().sql("SELECT age_verified_at IS NULL FROM users WHERE telegram_id = " + std::to_string(tg)) == "t");
     testing::save_screenshot(browser, "age-gate-desktop");
+    BOOST_TEST(testing::accessibility_problems(browser) == "");
     testing::pass_age_gate(browser);
     BOOST_TEST(stack().sql("SELECT age_verified_at IS NOT NULL FROM users WHERE telegram_id = " + std::to_string(tg)) == "t");
     BOOST_TEST(browser.wait_until("document.querySelector('#me-name').textContent === 'Valentina'"));
     BOOST_TEST(browser.text("#me-status") == "Free member");
     testing::save_screenshot(browser, "hub-desktop");
+    BOOST_TEST(testing::accessibility_problems(browser) == "");
     BOOST_TEST(browser.page_errors() == "");
 }
 
@@ -158,10 +160,12 @@ BOOST_AUTO_TEST_CASE(the_pages_fit_a_phone) {
     browser.go(stack().url("/auth/"));
     BOOST_TEST_REQUIRE(browser.wait_until("document.querySelector('#telegram-login').textContent === 'Log in with Telegram'"));
     testing::save_screenshot(browser, "auth-phone");
+    BOOST_TEST(testing::accessibility_problems(browser) == "");
     visitor_on_the_hub(browser, testing::unique_number(), "Sofía");
     // Nothing wider than the screen: no sideways scrolling.
     BOOST_TEST(browser.run("return document.documentElement.scrollWidth <= window.innerWidth").get<bool>());
     testing::save_screenshot(browser, "hub-phone");
+    BOOST_TEST(testing::accessibility_problems(browser) == "");
     BOOST_TEST(browser.page_errors() == "");
 }
 

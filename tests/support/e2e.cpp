@@ -80,6 +80,25 @@ void pass_age_gate(Browser& browser) {
         throw std::runtime_error("the page did not open after the 18+ gate: " + browser.url());
 }
 
+std::string accessibility_problems(Browser& browser) {
+    return browser.run(R"js(
+const problems = [];
+const visible = (el) => el.offsetParent !== null || el.type === 'file';
+const named = (el) => (el.getAttribute('aria-label') || '').trim() || (el.id && document.querySelector('label[for="' + el.id + '"]')) ||
+                      el.closest('label') || (el.getAttribute('aria-labelledby') || '').trim();
+for (const el of document.querySelectorAll('input:not([type=hidden]), select, textarea'))
+  if (visible(el) && !named(el)) problems.push('unlabelled ' + el.outerHTML.slice(0, 120));
+for (const el of document.querySelectorAll('img'))
+  if (!el.hasAttribute('alt')) problems.push('no alt: ' + el.outerHTML.slice(0, 120));
+for (const el of document.querySelectorAll('button, a[href]'))
+  if (visible(el) && !(el.textContent.trim() || el.getAttribute('aria-label') || el.querySelector('img[alt]:not([alt=""])')))
+    problems.push('nameless ' + el.outerHTML.slice(0, 120));
+if (!document.documentElement.lang) problems.push('no lang on <html>');
+if (!document.querySelector('h1')) problems.push('no <h1>');
+return problems.join('\n');
+)js").get<std::string>();
+}
+
 std::string save_screenshot(Browser& browser, const std::string& name) {
     const char* configured = std::getenv("PNPTV_E2E_ARTIFACTS");
     const char* build = std::getenv("BUILD");

@@ -43,6 +43,11 @@ long long log_in(Browser& browser, const E2eStack& stack, long long telegram_id,
 // Confirms 18+ on the gate when it shows; waits for the page's <main> to be shown.
 void pass_age_gate(Browser& browser);
 
+// The basic accessibility problems of the page as it is now, one per line (empty: none): a form
+// control without a label, an image without alt text, a button or link without a name, a page
+// without a language or a top heading.
+std::string accessibility_problems(Browser& browser);
+
 // A PNG of the page under the run's artifacts folder ($PNPTV_E2E_ARTIFACTS, else
 // $BUILD/e2e-artifacts): `name`.png. Returns its path.
 std::string save_screenshot(Browser& browser, const std::string& name);
