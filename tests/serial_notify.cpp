@@ -312,8 +312,12 @@ BOOST_AUTO_TEST_CASE(set_webhook_registers_url_secret_and_update_types) {
     BOOST_TEST(r.status == 0, r.output);
     BOOST_TEST(r.output.find("123:abc") == std::string::npos);  // the token is never printed
     auto calls = w.calls();
-    BOOST_REQUIRE(calls.size() == 1u);
+    BOOST_REQUIRE(calls.size() == 2u);
     BOOST_TEST(calls[0]["method"] == "setWebhook");
+    // The menu button opens the hub as a Mini App.
+    BOOST_TEST(calls[1]["method"] == "setChatMenuButton");
+    BOOST_TEST(calls[1]["body"]["menu_button"]["type"] == "web_app");
+    BOOST_TEST(calls[1]["body"]["menu_button"]["web_app"]["url"] == "https://pnptv.test/hub/");
     BOOST_TEST(calls[0]["token"] == "123:abc");
     BOOST_TEST(calls[0]["body"]["url"] == "https://pnptv.test/webhook/telegram");
     BOOST_TEST(calls[0]["body"]["secret_token"] == "s3cr3t_-X");
