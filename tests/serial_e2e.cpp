@@ -11,6 +11,7 @@
 #include "crypto.hpp"
 #include "e2e.hpp"
 #include "epayco.hpp"
+#include "payment_link.hpp"
 #include "telegram_auth.hpp"
 #include "urlencoded.hpp"
 
@@ -232,5 +233,53 @@ BOOST_AUTO_TEST_CASE(the_mini_app_logs_in_inside_telegrams_cross_site_frame) {
     browser.frame("");
     browser.go(stack().url("/hub/"));
     BOOST_TEST(browser.wait_until("location.pathname === '/auth/'"));
+    BOOST_TEST(browser.page_errors() == "");
+}
+
+BOOST_AUTO_TEST_CASE(editing_the_profile_and_its_picture) {
+    Browser browser;
+    ShotOnFailure shot{browser, "profile"};
+    const long long user = visitor_on_the_hub(browser, testing::unique_number(), "Paula");
+    browser.click("#edit-profile summary");
+    browser.run("document.querySelector('#display-name').value = ''");
+    browser.type("#display-name", "Paula R.");
+    browser.type("#bio", "Bailarina");
+    browser.click("#profile-form button[type=submit]");
+    BOOST_TEST(browser.wait_until("document.querySelector('#me-name').textContent === 'Paula R.'"));
+    BOOST_TEST(stack().sql("SELECT display_name || '|' || bio FROM users WHERE id = " + std::to_string(user)) == "Paula R.|Bailarina");
+    // A name of only spaces is refused in words and changes nothing.
+    browser.run("document.querySelector('#display-name').value = '   '");
+    browser.click("#profile-form button[type=submit]");
+    BOOST_TEST(browser.wait_until("document.querySelector('#profile-status').classList.contains('error')"));
+    BOOST_TEST(stack().sql("SELECT display_name FROM users WHERE id = " + std::to_string(user)) == "Paula R.");
+    browser.type("#avatar-file", testing::repo_dir() + "/tests/fixtures/photo.webp");
+    browser.click("#avatar-form button[type=submit]");
+    BOOST_TEST(browser.wait_until("document.querySelector('#me-avatar img') && document.querySelector('#me-avatar img').naturalWidth > 0"));
+    BOOST_TEST(stack().sql("SELECT avatar IS NOT NULL FROM users WHERE id = " + std::to_string(user)) == "t");
+    BOOST_TEST(browser.page_errors() == "");
+}
+
+BOOST_AUTO_TEST_CASE(the_bots_checkout_link_opens_epaycos_checkout_in_the_browser) {
+    Browser browser;
+    ShotOnFailure shot{browser, "bot-link"};
+    const long long tg = testing::unique_number();
+    const std::string user = stack().sql("INSERT INTO users (telegram_id, first_name, age_verified_at) VALUES (" + tg_text(tg) +
+                                         ", 'Bruno', now()) RETURNING id");
+    // The link as the bot writes it (env.example's PAYMENT_LINK_SECRET); no session in the browser.
+    auto settings = testing::settings<pnptv::PaymentLinkSettings>({{"PAYMENT_LINK_SECRET", "change-me-local-only"},
+                                                                    {"PUBLIC_BASE_URL", stack().url("")}});
+    const std::string link = pnptv::payment_link(settings, std::stoll(user), "prime-lifetime-usd", std::time(nullptr) + 600);
+    browser.go(link);
+    BOOST_TEST_REQUIRE(browser.wait_until("location.pathname === '/checkout-page' && document.querySelector('#invoice')", 15), browser.url());
+    BOOST_TEST(browser.text("#extra1") == user);
+    BOOST_TEST(browser.text("#extra2") == "prime-lifetime-usd");
+    // A tampered link: the page says so in words.
+    std::string tampered = link;
+    tampered.replace(tampered.find("prime-lifetime-usd"), 18, "prime-monthly-usd");
+    browser.go(tampered);
+    BOOST_TEST(browser.wait_until("location.pathname === '/pay/' && document.querySelector('#status').classList.contains('error')"));
+    BOOST_TEST(browser.text("#status").find("not valid") != std::string::npos, browser.text("#status"));
+    testing::save_screenshot(browser, "pay-invalid-link");
+    BOOST_TEST(testing::accessibility_problems(browser) == "");
     BOOST_TEST(browser.page_errors() == "");
 }
