@@ -248,7 +248,12 @@ async function main() {
   wireProfileForms();
   await loadProfile();
   const query = new URLSearchParams(location.search);
-  if (profile.tier !== 'prime') loadPlans().catch((err) => say(document.getElementById('plans-status'), errorText(err), 'error'));
+  if (profile.tier !== 'prime') {
+    loadPlans()
+      // Other pages' "Get PRIME" links land on #plans, shown only now.
+      .then(() => { if (location.hash === '#plans') document.getElementById('plans').scrollIntoView(); })
+      .catch((err) => say(document.getElementById('plans-status'), errorText(err), 'error'));
+  }
   if (query.get('payment')) followPayment(query.get('payment'), query.get('ref_payco'));
   startFeed();
 }
