@@ -3,7 +3,8 @@
 // step) and unbans them, grants and revokes PRIME, reads payments and the numbers, retries a
 // message given up on, sends a broadcast and follows it to delivery, keeps the Videorama
 // catalogue, and reads all of it back in the audit log — each change checked in the database.
-// Screenshots at desktop and phone width under the artifacts folder. Serial: a stack of its own.
+// Basic accessibility checked on the way; screenshots at desktop and phone width under the
+// artifacts folder. Serial: a stack of its own.
 #define BOOST_TEST_MODULE serial_e2e_portal
 #include <boost/test/results_collector.hpp>
 #include <boost/test/unit_test.hpp>
@@ -99,6 +100,7 @@ BOOST_AUTO_TEST_CASE(a_member_who_is_not_an_admin_is_told_the_console_is_for_adm
     BOOST_TEST(browser.text("#not-admin h1") == "The admin console is for admins");
     BOOST_TEST(browser.run("return document.querySelector('#console').hidden").get<bool>());
     BOOST_TEST(!browser.find("header.site a[href='/portal/']"));  // no way in from the menu either
+    BOOST_TEST(testing::accessibility_problems(browser) == "");
     testing::save_screenshot(browser, "portal-not-admin-desktop");
     BOOST_TEST(browser.page_errors() == "");
 }
@@ -130,6 +132,7 @@ BOOST_AUTO_TEST_CASE(an_admin_finds_a_person_by_name_bans_them_after_confirming_
     browser.click(card(person) + "button.ban");
     BOOST_TEST_REQUIRE(browser.wait_until("document.querySelector(" + js(card(person) + ".confirm") + ")"));
     BOOST_TEST(browser.run("return document.activeElement.closest('.confirm') !== null").get<bool>());  // focus on the question
+    BOOST_TEST(testing::accessibility_problems(browser) == "");
     testing::save_screenshot(browser, "portal-ban-confirm-desktop");
     BOOST_TEST(stack().sql("SELECT banned_at IS NULL FROM users WHERE id = " + subject) == "t");
     browser.click(card(person) + ".confirm button.no");
@@ -193,6 +196,7 @@ BOOST_AUTO_TEST_CASE(an_admin_grants_prime_by_plan_and_days_and_revokes_it_after
     browser.click(card(person) + ".grant-box summary");
     browser.click(grant + "-plan option[value='prime-monthly-usd']");
     browser.type(grant + "-reason", "contest winner");
+    BOOST_TEST(testing::accessibility_problems(browser) == "");
     browser.click(card(person) + ".grant button[type=submit]");
     BOOST_TEST_REQUIRE(browser.wait_until("document.querySelector(" + js(card(person) + ".tag.prime") + ")"));
     BOOST_TEST(browser.text(card(person) + ".tag.prime").find("PRIME until") == 0u);
@@ -315,6 +319,7 @@ BOOST_AUTO_TEST_CASE(an_admin_adds_edits_gives_a_poster_to_and_deletes_a_video) 
     BOOST_TEST_REQUIRE(stack().sh("mkdir -p \"$STACK_RUN_DIR/media/portal\" && head -c 1000 /dev/urandom >\"$STACK_RUN_DIR/media/portal/clip.mp4\"").status == 0);
     open_section(browser, "videos");
     browser.click("#video-add");
+    BOOST_TEST(testing::accessibility_problems(browser) == "");
     browser.type("#video-title", "Portal clip");
     browser.type("#video-category", "parties");
     browser.type("#video-file", "portal/missing.mp4");
@@ -343,6 +348,7 @@ BOOST_AUTO_TEST_CASE(an_admin_adds_edits_gives_a_poster_to_and_deletes_a_video) 
     BOOST_TEST_REQUIRE(browser.wait_until("document.querySelector(" + js(item + "img.thumb") + ")", 20));
     BOOST_TEST(browser.wait_until("document.querySelector(" + js(item + "img.thumb") + ").naturalWidth > 0"));
     BOOST_TEST(stack().sql("SELECT poster IS NOT NULL FROM videos WHERE id = " + id) == "t");
+    testing::save_screenshot(browser, "portal-videos-desktop");
 
     browser.click(item + "button.delete");
     BOOST_TEST_REQUIRE(browser.wait_until("document.querySelector(" + js(item + ".confirm") + ")"));
@@ -384,6 +390,7 @@ BOOST_AUTO_TEST_CASE(at_phone_width_every_section_fits_the_screen) {
         // Wide tables scroll inside their box; the page itself never scrolls sideways.
         BOOST_TEST(browser.wait_until("document.documentElement.scrollWidth <= window.innerWidth"), section);
         BOOST_TEST(!browser.run("return document.querySelector('main').innerText.includes('portal.')").get<bool>(), section);  // no bare key
+        BOOST_TEST(testing::accessibility_problems(browser) == "", section);
         testing::save_screenshot(browser, std::string("portal-") + section + "-phone");
     }
     browser.resize(1280, 900);
