@@ -5,7 +5,8 @@
 // project) but its servers are out of reach here: the pages must fetch their tokens from the API,
 // never show them in the address, and say that the video could not start while the rest works.
 // The same without the vendored SDK (its file hidden from nginx for one case). Screenshots at
-// desktop and phone width under the artifacts folder. Serial: it runs a stack of its own.
+// desktop and phone width under the artifacts folder, basic accessibility checked on each view.
+// Serial: it runs a stack of its own.
 #define BOOST_TEST_MODULE serial_e2e_live
 #include <boost/test/results_collector.hpp>
 #include <boost/test/unit_test.hpp>
@@ -110,11 +111,13 @@ BOOST_AUTO_TEST_CASE(a_host_goes_live_a_viewer_watches_and_they_chat) {
     // A free member is offered PRIME instead of the form.
     BOOST_TEST(host.wait_until("!document.querySelector('#live-upsell').hidden"));
     BOOST_TEST(host.run("return document.querySelector('#go-live-form').hidden").get<bool>());
+    BOOST_TEST(testing::accessibility_problems(host) == "");
     make_prime(host_id);
     host.go(stack().url("/media/live/"));
     BOOST_TEST_REQUIRE(host.wait_until("!document.querySelector('#go-live-form').hidden"));
     BOOST_TEST(host.wait_until("document.querySelector('#streams-status').textContent === 'Nobody is live right now.'"));
     testing::save_screenshot(host, "live-list-desktop");
+    BOOST_TEST(testing::accessibility_problems(host) == "");
 
     host.type("#live-title", "Friday night");
     host.click("#go-live-form button[type=submit]");
@@ -127,6 +130,7 @@ BOOST_AUTO_TEST_CASE(a_host_goes_live_a_viewer_watches_and_they_chat) {
     BOOST_TEST(fetched(host, "/api/webapp/live/streams/" + id + "/token"));
     BOOST_TEST(host.url() == stack().url(page));  // no token in the address, ever
     BOOST_TEST(!host.run("return document.querySelector('#end-stream').hidden").get<bool>());
+    BOOST_TEST(testing::accessibility_problems(host) == "");
 
     Browser viewer;
     ShotOnFailure viewer_shot{viewer, "live-viewer"};
@@ -137,6 +141,7 @@ BOOST_AUTO_TEST_CASE(a_host_goes_live_a_viewer_watches_and_they_chat) {
     BOOST_TEST(viewer.text(item).find("Friday night") != std::string::npos);
     BOOST_TEST(viewer.text(item).find("Hosted by Hostina") != std::string::npos);
     testing::save_screenshot(viewer, "live-list-streams-desktop");
+    BOOST_TEST(testing::accessibility_problems(viewer) == "");
     viewer.click(item + " a");
     BOOST_TEST(viewer.wait_until("document.querySelector('#stream-title').textContent === 'Friday night'"));
     video_could_not_start(viewer, expected_video_state());
@@ -163,6 +168,7 @@ BOOST_AUTO_TEST_CASE(a_host_goes_live_a_viewer_watches_and_they_chat) {
     BOOST_TEST(chat_shows(viewer, "welcome, Vero"));
     BOOST_TEST(viewer.run("return document.querySelectorAll('#chat-log .message').length").get<int>() == 2);  // no duplicates
     testing::save_screenshot(viewer, "live-watch-desktop");
+    BOOST_TEST(testing::accessibility_problems(viewer) == "");
     testing::save_screenshot(host, "live-host-desktop");
 
     // The host (a moderator of the room) deletes the viewer's message: gone from the viewer's page.
@@ -202,6 +208,7 @@ BOOST_AUTO_TEST_CASE(without_the_sdk_the_page_says_video_is_unavailable_and_the_
     BOOST_TEST(chat_shows(host, "anyone there?"));
     host.resize(390, 844);
     testing::save_screenshot(host, "live-no-video-phone");
+    BOOST_TEST(testing::accessibility_problems(host) == "");
     host.click("#end-stream");
     BOOST_TEST(host.wait_until("document.querySelector('#stage').dataset.state === 'ended'"));
     BOOST_TEST(host.page_errors() == "");
@@ -213,6 +220,7 @@ BOOST_AUTO_TEST_CASE(a_hangout_owner_invites_and_a_guest_joins_through_the_link)
     arrive(owner, "Olga", "/hangouts/");
     BOOST_TEST(owner.wait_until("document.querySelector('#rooms-status').textContent.startsWith('You are in no room yet')"));
     testing::save_screenshot(owner, "hangouts-list-desktop");
+    BOOST_TEST(testing::accessibility_problems(owner) == "");
     owner.type("#room-name", "Friday");
     owner.click("#room-form button[type=submit]");
     BOOST_TEST_REQUIRE(owner.wait_until("new URLSearchParams(location.search).has('room')"));
@@ -228,6 +236,7 @@ BOOST_AUTO_TEST_CASE(a_hangout_owner_invites_and_a_guest_joins_through_the_link)
     const std::string link = owner.run("return document.querySelector('#invite-link').value").get<std::string>();
     BOOST_TEST_REQUIRE(link.rfind(stack().url("/hangouts/?invite="), 0) == 0, link);
     testing::save_screenshot(owner, "hangouts-room-desktop");
+    BOOST_TEST(testing::accessibility_problems(owner) == "");
 
     // The guest follows the link: login, 18+, then they are in the room, the invitation gone from
     // the address bar.
@@ -247,6 +256,7 @@ BOOST_AUTO_TEST_CASE(a_hangout_owner_invites_and_a_guest_joins_through_the_link)
     BOOST_TEST(owner.wait_until("document.querySelector('#members [data-user=\"" + std::to_string(guest_id) + "\"]')", 15));
     guest.resize(390, 844);
     testing::save_screenshot(guest, "hangouts-room-phone");
+    BOOST_TEST(testing::accessibility_problems(guest) == "");
 
     // In Spanish too.
     guest.run("localStorage.setItem('pnptv.language', 'es')");
@@ -254,6 +264,7 @@ BOOST_AUTO_TEST_CASE(a_hangout_owner_invites_and_a_guest_joins_through_the_link)
     BOOST_TEST(guest.wait_until("document.querySelector('#rooms-title').textContent === 'Mis salas'"));
     BOOST_TEST(guest.wait_until("document.querySelector('#room-list [data-room=\"" + room + "\"]')"));
     testing::save_screenshot(guest, "hangouts-list-phone-es");
+    BOOST_TEST(testing::accessibility_problems(guest) == "");
     BOOST_TEST(owner.page_errors() == "");
     BOOST_TEST(guest.page_errors() == "");
 }
