@@ -469,8 +469,9 @@ BOOST_AUTO_TEST_CASE(deleting_an_account_leaves_no_session_no_content_no_file_an
     auto r = call("DELETE", "/api/webapp/profile", &ana);
     BOOST_TEST_REQUIRE(r.status == 200, r.body);
     BOOST_TEST(testing::body_json(r)["deleted"] == true);
-    BOOST_TEST(r.set_cookies.size() == 1u);
-    BOOST_TEST(r.set_cookies[0].find("connect.sid=;") == 0u);
+    BOOST_TEST_REQUIRE(r.set_cookies.size() == 2u);  // the site's cookie and a Mini App's partitioned one
+    for (const auto& c : r.set_cookies) BOOST_TEST(c.find("connect.sid=;") == 0u);
+    BOOST_TEST(r.set_cookies[1].find("; Partitioned") != std::string::npos);
     // No session of hers verifies, the cookie's nor the other one.
     BOOST_TEST(!identify(settings.web.session, make_request("GET", "/", {}, {{"cookie", ana.cookie}})).has_value());
     BOOST_TEST(!identify_cookie(settings.web.session, session_cookie_value(other_sid, "profile-secret")).has_value());
