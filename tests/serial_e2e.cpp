@@ -3,7 +3,6 @@
 // in English and Spanish. Screenshots of each page (and of any failure) under the artifacts
 // folder. Serial: it runs a stack of its own.
 #define BOOST_TEST_MODULE serial_e2e
-#include <boost/test/results_collector.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <ctime>
@@ -35,21 +34,11 @@ long long visitor_on_the_hub(Browser& browser, long long telegram_id, const std:
     return id;
 }
 
-// A screenshot when a test case fails, named after it.
-struct ShotOnFailure {
-    Browser& browser;
-    std::string name;
-    ~ShotOnFailure() {
-        auto& results = boost::unit_test::results_collector.results(boost::unit_test::framework::current_test_case().p_id);
-        if (!results.passed()) testing::save_screenshot(browser, "FAILED-" + name);
-    }
-};
-
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(a_new_visitor_logs_in_confirms_age_and_sees_the_hub) {
     Browser browser;
-    ShotOnFailure shot{browser, "login"};
+    testing::ShotOnFailure shot{browser, "login"};
     const long long tg = testing::unique_number();
     testing::log_in(browser, stack(), tg, "Valentina");
     // 18+ first: nothing of the hub until the person confirms, on the bot's own record.
@@ -69,7 +58,7 @@ BOOST_AUTO_TEST_CASE(a_new_visitor_logs_in_confirms_age_and_sees_the_hub) {
 
 BOOST_AUTO_TEST_CASE(a_post_with_a_picture_appears_in_the_feed_and_takes_likes_and_comments) {
     Browser browser;
-    ShotOnFailure shot{browser, "post"};
+    testing::ShotOnFailure shot{browser, "post"};
     visitor_on_the_hub(browser, testing::unique_number(), "Camila");
     const std::string text = "Hola from the e2e test " + std::to_string(testing::unique_number());
     browser.type("#post-body", text);
@@ -103,7 +92,7 @@ BOOST_AUTO_TEST_CASE(a_post_with_a_picture_appears_in_the_feed_and_takes_likes_a
 
 BOOST_AUTO_TEST_CASE(subscribing_through_the_checkout_makes_the_hub_show_prime_and_its_end) {
     Browser browser;
-    ShotOnFailure shot{browser, "subscribe"};
+    testing::ShotOnFailure shot{browser, "subscribe"};
     const long long tg = testing::unique_number();
     const long long user = visitor_on_the_hub(browser, tg, "Mateo");
     browser.click("button[data-plan='prime-monthly-usd']");
@@ -146,7 +135,7 @@ BOOST_AUTO_TEST_CASE(subscribing_through_the_checkout_makes_the_hub_show_prime_a
 
 BOOST_AUTO_TEST_CASE(logout_sends_the_hub_back_to_the_login_page) {
     Browser browser;
-    ShotOnFailure shot{browser, "logout"};
+    testing::ShotOnFailure shot{browser, "logout"};
     visitor_on_the_hub(browser, testing::unique_number(), "Lucía");
     browser.click("#logout");
     BOOST_TEST_REQUIRE(browser.wait_until("location.pathname === '/auth/'"));
@@ -157,7 +146,7 @@ BOOST_AUTO_TEST_CASE(logout_sends_the_hub_back_to_the_login_page) {
 
 BOOST_AUTO_TEST_CASE(the_pages_fit_a_phone) {
     Browser browser(390, 844);
-    ShotOnFailure shot{browser, "phone"};
+    testing::ShotOnFailure shot{browser, "phone"};
     browser.go(stack().url("/auth/"));
     BOOST_TEST_REQUIRE(browser.wait_until("document.querySelector('#telegram-login').textContent === 'Log in with Telegram'"));
     testing::save_screenshot(browser, "auth-phone");
@@ -172,7 +161,7 @@ BOOST_AUTO_TEST_CASE(the_pages_fit_a_phone) {
 
 BOOST_AUTO_TEST_CASE(a_spanish_speaker_reads_spanish_and_can_switch) {
     Browser browser;
-    ShotOnFailure shot{browser, "spanish"};
+    testing::ShotOnFailure shot{browser, "spanish"};
     const long long tg = testing::unique_number();
     // Known to the bot already, in Spanish (a login keeps the saved language).
     stack().sql("INSERT INTO users (telegram_id, first_name, language) VALUES (" + tg_text(tg) + ", 'Andrés', 'es')");
@@ -192,7 +181,7 @@ BOOST_AUTO_TEST_CASE(a_spanish_speaker_reads_spanish_and_can_switch) {
 
 BOOST_AUTO_TEST_CASE(the_same_request_from_another_origin_is_refused) {
     Browser browser;
-    ShotOnFailure shot{browser, "csrf"};
+    testing::ShotOnFailure shot{browser, "csrf"};
     visitor_on_the_hub(browser, testing::unique_number(), "Diego");
     // The page's own post passes the Origin check (the feed test); the same one from a page of
     // another origin — same site, so the Lax cookie rides along — is refused and stores nothing.
@@ -211,7 +200,7 @@ BOOST_AUTO_TEST_CASE(the_same_request_from_another_origin_is_refused) {
 
 BOOST_AUTO_TEST_CASE(the_mini_app_logs_in_inside_telegrams_cross_site_frame) {
     Browser browser;
-    ShotOnFailure shot{browser, "miniapp"};
+    testing::ShotOnFailure shot{browser, "miniapp"};
     const long long tg = testing::unique_number();
     pnptv::Pairs pairs = {{"auth_date", std::to_string(std::time(nullptr))}, {"query_id", "AAE2e"},
                           {"user", pnptv::Json({{"id", tg}, {"first_name", "Renata"}, {"language_code", "es"}}).dump()}};
@@ -238,7 +227,7 @@ BOOST_AUTO_TEST_CASE(the_mini_app_logs_in_inside_telegrams_cross_site_frame) {
 
 BOOST_AUTO_TEST_CASE(editing_the_profile_and_its_picture) {
     Browser browser;
-    ShotOnFailure shot{browser, "profile"};
+    testing::ShotOnFailure shot{browser, "profile"};
     const long long user = visitor_on_the_hub(browser, testing::unique_number(), "Paula");
     browser.click("#edit-profile summary");
     browser.run("document.querySelector('#display-name').value = ''");
@@ -261,7 +250,7 @@ BOOST_AUTO_TEST_CASE(editing_the_profile_and_its_picture) {
 
 BOOST_AUTO_TEST_CASE(the_bots_checkout_link_opens_epaycos_checkout_in_the_browser) {
     Browser browser;
-    ShotOnFailure shot{browser, "bot-link"};
+    testing::ShotOnFailure shot{browser, "bot-link"};
     const long long tg = testing::unique_number();
     const std::string user = stack().sql("INSERT INTO users (telegram_id, first_name, age_verified_at) VALUES (" + tg_text(tg) +
                                          ", 'Bruno', now()) RETURNING id");

@@ -8,7 +8,6 @@
 // desktop and phone width under the artifacts folder, basic accessibility checked on each view.
 // Serial: it runs a stack of its own.
 #define BOOST_TEST_MODULE serial_e2e_live
-#include <boost/test/results_collector.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>
@@ -24,16 +23,6 @@ E2eStack& stack() {
     static E2eStack s;
     return s;
 }
-
-// A screenshot when a test case fails, named after it.
-struct ShotOnFailure {
-    Browser& browser;
-    std::string name;
-    ~ShotOnFailure() {
-        auto& results = boost::unit_test::results_collector.results(boost::unit_test::framework::current_test_case().p_id);
-        if (!results.passed()) testing::save_screenshot(browser, "FAILED-" + name);
-    }
-};
 
 // The Agora Web SDK as nginx serves it (build-public's fingerprinted copy), if scripts/setup
 // could fetch it.
@@ -106,7 +95,7 @@ void say_in_chat(Browser& browser, const std::string& text) {
 
 BOOST_AUTO_TEST_CASE(a_host_goes_live_a_viewer_watches_and_they_chat) {
     Browser host;
-    ShotOnFailure host_shot{host, "live-host"};
+    testing::ShotOnFailure host_shot{host, "live-host"};
     const long long host_id = arrive(host, "Hostina", "/media/live/");
     // A free member is offered PRIME instead of the form.
     BOOST_TEST(host.wait_until("!document.querySelector('#live-upsell').hidden"));
@@ -133,7 +122,7 @@ BOOST_AUTO_TEST_CASE(a_host_goes_live_a_viewer_watches_and_they_chat) {
     BOOST_TEST(testing::accessibility_problems(host) == "");
 
     Browser viewer;
-    ShotOnFailure viewer_shot{viewer, "live-viewer"};
+    testing::ShotOnFailure viewer_shot{viewer, "live-viewer"};
     // The viewer finds it among what is live now.
     arrive(viewer, "Vero", "/media/live/");
     const std::string item = "#stream-list [data-stream=\"" + id + "\"]";
@@ -192,7 +181,7 @@ BOOST_AUTO_TEST_CASE(a_host_goes_live_a_viewer_watches_and_they_chat) {
 
 BOOST_AUTO_TEST_CASE(without_the_sdk_the_page_says_video_is_unavailable_and_the_chat_works) {
     Browser host;
-    ShotOnFailure shot{host, "live-no-sdk"};
+    testing::ShotOnFailure shot{host, "live-no-sdk"};
     const long long host_id = arrive(host, "Sola", "/media/live/");
     make_prime(host_id);
     host.go(stack().url("/media/live/"));
@@ -216,7 +205,7 @@ BOOST_AUTO_TEST_CASE(without_the_sdk_the_page_says_video_is_unavailable_and_the_
 
 BOOST_AUTO_TEST_CASE(a_hangout_owner_invites_and_a_guest_joins_through_the_link) {
     Browser owner;
-    ShotOnFailure owner_shot{owner, "hangouts-owner"};
+    testing::ShotOnFailure owner_shot{owner, "hangouts-owner"};
     arrive(owner, "Olga", "/hangouts/");
     BOOST_TEST(owner.wait_until("document.querySelector('#rooms-status').textContent.startsWith('You are in no room yet')"));
     testing::save_screenshot(owner, "hangouts-list-desktop");
@@ -241,7 +230,7 @@ BOOST_AUTO_TEST_CASE(a_hangout_owner_invites_and_a_guest_joins_through_the_link)
     // The guest follows the link: login, 18+, then they are in the room, the invitation gone from
     // the address bar.
     Browser guest;
-    ShotOnFailure guest_shot{guest, "hangouts-guest"};
+    testing::ShotOnFailure guest_shot{guest, "hangouts-guest"};
     const long long guest_id = arrive(guest, "Gus", link.substr(stack().url("").size()));
     BOOST_TEST(guest.wait_until("location.search === " + js("?room=" + room)));
     BOOST_TEST(guest.wait_until("document.querySelector('#room-title').textContent === 'friday'"));

@@ -6,7 +6,6 @@
 // Screenshots of each page (and of any failure) under the artifacts folder. Serial: it runs a
 // stack of its own.
 #define BOOST_TEST_MODULE serial_e2e_media
-#include <boost/test/results_collector.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include "e2e.hpp"
@@ -22,16 +21,6 @@ E2eStack& stack() {
     static E2eStack s("NAVIDROME_PASSWORD=sesame RADIO_LISTENERS=prime RADIO_CACHE_SECONDS=1");
     return s;
 }
-
-// A screenshot when a test case fails, named after it.
-struct ShotOnFailure {
-    Browser& browser;
-    std::string name;
-    ~ShotOnFailure() {
-        auto& results = boost::unit_test::results_collector.results(boost::unit_test::framework::current_test_case().p_id);
-        if (!results.passed()) testing::save_screenshot(browser, "FAILED-" + name);
-    }
-};
 
 std::string js(const std::string& text) { return pnptv::Json(text).dump(); }
 
@@ -104,7 +93,7 @@ const std::string tiles = "document.querySelectorAll('#videos .tile').length";
 BOOST_AUTO_TEST_CASE(a_free_member_browses_the_catalogue_and_is_offered_prime_for_a_prime_video) {
     const Catalogue& videos = catalogue();
     Browser browser;
-    ShotOnFailure shot{browser, "videorama-free"};
+    testing::ShotOnFailure shot{browser, "videorama-free"};
     testing::log_in(browser, stack(), testing::unique_number(), "Camila", "/media/");
     testing::pass_age_gate(browser);
     // The landing: the three ways in.
@@ -156,7 +145,7 @@ BOOST_AUTO_TEST_CASE(a_free_member_browses_the_catalogue_and_is_offered_prime_fo
 BOOST_AUTO_TEST_CASE(a_prime_member_plays_and_seeks_a_prime_video_and_gets_the_radio_player) {
     const Catalogue& videos = catalogue();
     Browser browser;
-    ShotOnFailure shot{browser, "videorama-prime"};
+    testing::ShotOnFailure shot{browser, "videorama-prime"};
     const long long tg = testing::unique_number();
     existing_member(tg, "Mateo", "prime", "en");
     testing::log_in(browser, stack(), tg, "Mateo", "/media/videorama/");
@@ -196,7 +185,7 @@ BOOST_AUTO_TEST_CASE(a_prime_member_plays_and_seeks_a_prime_video_and_gets_the_r
 
 BOOST_AUTO_TEST_CASE(the_radio_shows_what_plays_asks_again_only_while_in_view_and_says_why_a_free_member_has_no_player) {
     Browser browser;
-    ShotOnFailure shot{browser, "radio-free"};
+    testing::ShotOnFailure shot{browser, "radio-free"};
     navidrome_plays("one");
     testing::log_in(browser, stack(), testing::unique_number(), "Lucía", "/media/radio/");
     testing::pass_age_gate(browser);
@@ -229,7 +218,7 @@ BOOST_AUTO_TEST_CASE(the_radio_shows_what_plays_asks_again_only_while_in_view_an
 BOOST_AUTO_TEST_CASE(a_spanish_speaking_member_sees_the_media_pages_in_spanish) {
     const Catalogue& videos = catalogue();
     Browser browser;
-    ShotOnFailure shot{browser, "media-es"};
+    testing::ShotOnFailure shot{browser, "media-es"};
     const long long tg = testing::unique_number();
     existing_member(tg, "Sofía", "free", "es");
     testing::log_in(browser, stack(), tg, "Sofía", "/media/");

@@ -6,7 +6,6 @@
 // Basic accessibility checked on the way; screenshots at desktop and phone width under the
 // artifacts folder. Serial: a stack of its own.
 #define BOOST_TEST_MODULE serial_e2e_portal
-#include <boost/test/results_collector.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <stdexcept>
@@ -22,16 +21,6 @@ E2eStack& stack() {
     static E2eStack s;
     return s;
 }
-
-// A screenshot when a test case fails, named after it.
-struct ShotOnFailure {
-    Browser& browser;
-    std::string name;
-    ~ShotOnFailure() {
-        auto& results = boost::unit_test::results_collector.results(boost::unit_test::framework::current_test_case().p_id);
-        if (!results.passed()) testing::save_screenshot(browser, "FAILED-" + name);
-    }
-};
 
 // A string as a JavaScript literal.
 std::string js(const std::string& text) { return pnptv::Json(text).dump(); }
@@ -93,7 +82,7 @@ std::string audit_count(const std::string& action, long long actor, const std::s
 
 BOOST_AUTO_TEST_CASE(a_member_who_is_not_an_admin_is_told_the_console_is_for_admins) {
     Browser browser;
-    ShotOnFailure shot{browser, "portal-not-admin"};
+    testing::ShotOnFailure shot{browser, "portal-not-admin"};
     testing::log_in(browser, stack(), testing::unique_number(), "Nora", "/portal/");
     testing::pass_age_gate(browser);
     BOOST_TEST_REQUIRE(browser.wait_until("!document.querySelector('#not-admin').hidden"));
@@ -107,7 +96,7 @@ BOOST_AUTO_TEST_CASE(a_member_who_is_not_an_admin_is_told_the_console_is_for_adm
 
 BOOST_AUTO_TEST_CASE(the_sections_are_tabs_the_keyboard_moves_between) {
     Browser& browser = admin().browser;
-    ShotOnFailure shot{browser, "portal-tabs"};
+    testing::ShotOnFailure shot{browser, "portal-tabs"};
     open_section(browser, "users");
     BOOST_TEST(browser.run("return document.querySelector('#tab-users').getAttribute('aria-selected')").get<std::string>() == "true");
     browser.type("#tab-users", "\xEE\x80\x94");  // WebDriver's ArrowRight
@@ -122,7 +111,7 @@ BOOST_AUTO_TEST_CASE(the_sections_are_tabs_the_keyboard_moves_between) {
 BOOST_AUTO_TEST_CASE(an_admin_finds_a_person_by_name_bans_them_after_confirming_and_unbans_them) {
     Browser& browser = admin().browser;
     const long long admin_id = admin().id;
-    ShotOnFailure shot{browser, "portal-ban"};
+    testing::ShotOnFailure shot{browser, "portal-ban"};
     const long long person = add_person("Quintana");
     const std::string subject = std::to_string(person);
     find_person(browser, "quinta", person);
@@ -160,7 +149,7 @@ BOOST_AUTO_TEST_CASE(an_admin_finds_a_person_by_name_bans_them_after_confirming_
 
 BOOST_AUTO_TEST_CASE(an_admin_cannot_ban_or_demote_themselves_and_is_told_why_but_changes_others_roles) {
     Browser& browser = admin().browser;
-    ShotOnFailure shot{browser, "portal-roles"};
+    testing::ShotOnFailure shot{browser, "portal-roles"};
     const std::string me = std::to_string(admin().id);
     find_person(browser, "Alma", admin().id);
     browser.click(card(admin().id) + "button.ban");
@@ -187,7 +176,7 @@ BOOST_AUTO_TEST_CASE(an_admin_cannot_ban_or_demote_themselves_and_is_told_why_bu
 BOOST_AUTO_TEST_CASE(an_admin_grants_prime_by_plan_and_days_and_revokes_it_after_confirming) {
     Browser& browser = admin().browser;
     const long long admin_id = admin().id;
-    ShotOnFailure shot{browser, "portal-prime"};
+    testing::ShotOnFailure shot{browser, "portal-prime"};
     const long long person = add_person("Renata");
     const std::string subject = std::to_string(person);
     find_person(browser, "Renata", person);
@@ -227,7 +216,7 @@ BOOST_AUTO_TEST_CASE(an_admin_grants_prime_by_plan_and_days_and_revokes_it_after
 
 BOOST_AUTO_TEST_CASE(an_admin_searches_payments_and_reads_one_with_its_confirmations) {
     Browser& browser = admin().browser;
-    ShotOnFailure shot{browser, "portal-payments"};
+    testing::ShotOnFailure shot{browser, "portal-payments"};
     const long long buyer = add_person("Selena");
     const std::string invoice = "PORTAL-" + std::to_string(testing::unique_number());
     const std::string id = stack().sql(
@@ -261,7 +250,7 @@ BOOST_AUTO_TEST_CASE(an_admin_searches_payments_and_reads_one_with_its_confirmat
 
 BOOST_AUTO_TEST_CASE(the_stats_show_people_revenue_by_purpose_and_a_dead_message_to_retry) {
     Browser& browser = admin().browser;
-    ShotOnFailure shot{browser, "portal-stats"};
+    testing::ShotOnFailure shot{browser, "portal-stats"};
     const long long buyer = add_person("Tamara");
     const std::string who = std::to_string(buyer);
     // Two approved donations this month in a currency of their own: an exact total by purpose
@@ -293,7 +282,7 @@ BOOST_AUTO_TEST_CASE(the_stats_show_people_revenue_by_purpose_and_a_dead_message
 
 BOOST_AUTO_TEST_CASE(a_broadcast_is_confirmed_sent_and_followed_until_delivered) {
     Browser& browser = admin().browser;
-    ShotOnFailure shot{browser, "portal-broadcast"};
+    testing::ShotOnFailure shot{browser, "portal-broadcast"};
     const std::string text = "Party tonight " + std::to_string(testing::unique_number());
     open_section(browser, "broadcast");
     browser.type("#broadcast-text", text);
@@ -315,7 +304,7 @@ BOOST_AUTO_TEST_CASE(a_broadcast_is_confirmed_sent_and_followed_until_delivered)
 
 BOOST_AUTO_TEST_CASE(an_admin_adds_edits_gives_a_poster_to_and_deletes_a_video) {
     Browser& browser = admin().browser;
-    ShotOnFailure shot{browser, "portal-videos"};
+    testing::ShotOnFailure shot{browser, "portal-videos"};
     BOOST_TEST_REQUIRE(stack().sh("mkdir -p \"$STACK_RUN_DIR/media/portal\" && head -c 1000 /dev/urandom >\"$STACK_RUN_DIR/media/portal/clip.mp4\"").status == 0);
     open_section(browser, "videos");
     browser.click("#video-add");
@@ -362,7 +351,7 @@ BOOST_AUTO_TEST_CASE(an_admin_adds_edits_gives_a_poster_to_and_deletes_a_video) 
 
 BOOST_AUTO_TEST_CASE(the_audit_log_shows_what_the_admin_just_did_newest_first) {
     Browser& browser = admin().browser;
-    ShotOnFailure shot{browser, "portal-audit"};
+    testing::ShotOnFailure shot{browser, "portal-audit"};
     open_section(browser, "audit");
     BOOST_TEST_REQUIRE(browser.wait_until("document.querySelector('#audit-rows tr[data-action]')"));
     const std::string actions = browser.run(
@@ -382,7 +371,7 @@ BOOST_AUTO_TEST_CASE(the_audit_log_shows_what_the_admin_just_did_newest_first) {
 
 BOOST_AUTO_TEST_CASE(at_phone_width_every_section_fits_the_screen) {
     Browser& browser = admin().browser;
-    ShotOnFailure shot{browser, "portal-phone"};
+    testing::ShotOnFailure shot{browser, "portal-phone"};
     browser.resize(390, 844);
     for (const char* section : {"users", "payments", "stats", "broadcast", "videos", "audit"}) {
         open_section(browser, section);
@@ -399,7 +388,7 @@ BOOST_AUTO_TEST_CASE(at_phone_width_every_section_fits_the_screen) {
 
 BOOST_AUTO_TEST_CASE(in_spanish_every_section_and_question_is_in_spanish) {
     Browser& browser = admin().browser;
-    ShotOnFailure shot{browser, "portal-spanish"};
+    testing::ShotOnFailure shot{browser, "portal-spanish"};
     browser.run("localStorage.setItem('pnptv.language', 'es'); location.reload()");
     BOOST_TEST_REQUIRE(browser.wait_until("document.documentElement.lang === 'es' && !document.querySelector('#console').hidden"));
     BOOST_TEST(browser.run("return document.title").get<std::string>() == "PNPtv · Administración");

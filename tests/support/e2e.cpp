@@ -1,5 +1,8 @@
 #include "e2e.hpp"
 
+#include <boost/test/results_collector.hpp>
+#include <boost/test/unit_test.hpp>
+
 #include <unistd.h>
 
 #include <ctime>
@@ -97,6 +100,11 @@ if (!document.documentElement.lang) problems.push('no lang on <html>');
 if (!document.querySelector('h1')) problems.push('no <h1>');
 return problems.join('\n');
 )js").get<std::string>();
+}
+
+ShotOnFailure::~ShotOnFailure() {
+    const auto& results = boost::unit_test::results_collector.results(boost::unit_test::framework::current_test_case().p_id);
+    if (!results.passed()) save_screenshot(browser, "FAILED-" + name);
 }
 
 std::string save_screenshot(Browser& browser, const std::string& name) {

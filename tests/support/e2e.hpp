@@ -48,6 +48,13 @@ void pass_age_gate(Browser& browser);
 // without a language or a top heading.
 std::string accessibility_problems(Browser& browser);
 
+// A screenshot when the test case it lives in fails: FAILED-<name>.png under the artifacts.
+struct ShotOnFailure {
+    Browser& browser;
+    std::string name;
+    ~ShotOnFailure();
+};
+
 // A PNG of the page under the run's artifacts folder ($PNPTV_E2E_ARTIFACTS, else
 // $BUILD/e2e-artifacts): `name`.png. Returns its path.
 std::string save_screenshot(Browser& browser, const std::string& name);
