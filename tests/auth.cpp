@@ -60,17 +60,10 @@ std::string fresh_ip() {
 }
 
 Pairs signed_widget_fields(long long telegram_id, long long auth_date = std::time(nullptr)) {
-    Pairs f = {{"id", std::to_string(telegram_id)}, {"first_name", "Ana"}, {"username", "ana" + std::to_string(telegram_id)},
-               {"auth_date", std::to_string(auth_date)}};
-    f.emplace_back("hash", to_hex(hmac_sha256(sha256(bot_token), data_check_string(f))));
-    return f;
+    return testing::signed_widget_fields(bot_token, telegram_id, "Ana", "ana" + std::to_string(telegram_id), auth_date);
 }
 
-Json as_json(const Pairs& fields) {
-    Json j = Json::object();
-    for (auto& [k, v] : fields) j[k] = (k == "id" || k == "auth_date") ? Json(std::stoll(v)) : Json(v);
-    return j;
-}
+Json as_json(const Pairs& fields) { return testing::widget_json(fields); }
 
 // "connect.sid=<value>" from a Set-Cookie.
 std::string cookie_pair(const std::string& set_cookie) { return set_cookie.substr(0, set_cookie.find(';')); }

@@ -9,8 +9,6 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "crypto.hpp"
-#include "telegram_auth.hpp"
 
 namespace testing {
 
@@ -55,12 +53,7 @@ std::string E2eStack::sql(const std::string& statement) const {
 }
 
 pnptv::Json signed_login(long long telegram_id, const std::string& first_name) {
-    pnptv::Pairs f = {{"auth_date", std::to_string(std::time(nullptr))}, {"first_name", first_name},
-                      {"id", std::to_string(telegram_id)}, {"username", "e2e" + std::to_string(telegram_id)}};
-    f.emplace_back("hash", pnptv::to_hex(pnptv::hmac_sha256(pnptv::sha256(bot_token), pnptv::data_check_string(f))));
-    pnptv::Json j = pnptv::Json::object();
-    for (auto& [k, v] : f) j[k] = (k == "id" || k == "auth_date") ? pnptv::Json(std::stoll(v)) : pnptv::Json(v);
-    return j;
+    return widget_json(signed_widget_fields(bot_token, telegram_id, first_name, "e2e" + std::to_string(telegram_id), std::time(nullptr)));
 }
 
 long long log_in(Browser& browser, const E2eStack& stack, long long telegram_id, const std::string& first_name,

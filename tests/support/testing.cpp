@@ -25,6 +25,7 @@
 #include "redis.hpp"
 #include "runtime.hpp"
 #include "session.hpp"
+#include "telegram_auth.hpp"
 #include "text.hpp"
 #include "urlencoded.hpp"
 
@@ -213,6 +214,20 @@ std::string start_fake_api() {
                    "for i in $(seq 100); do [ -f '" + dir + "/port' ] && break; sleep 0.05; done; cat '" + dir + "/port'");
     if (r.status != 0) throw std::runtime_error("fake API did not start: " + r.output);
     return "http://127.0.0.1:" + last_line(r.output);
+}
+
+pnptv::Pairs signed_widget_fields(const std::string& bot_token, long long telegram_id, const std::string& first_name,
+                                  const std::string& username, long long auth_date) {
+    pnptv::Pairs f = {{"id", std::to_string(telegram_id)}, {"first_name", first_name}, {"username", username},
+                      {"auth_date", std::to_string(auth_date)}};
+    f.emplace_back("hash", pnptv::to_hex(pnptv::hmac_sha256(pnptv::sha256(bot_token), pnptv::data_check_string(f))));
+    return f;
+}
+
+pnptv::Json widget_json(const pnptv::Pairs& fields) {
+    pnptv::Json j = pnptv::Json::object();
+    for (auto& [k, v] : fields) j[k] = (k == "id" || k == "auth_date") ? pnptv::Json(std::stoll(v)) : pnptv::Json(v);
+    return j;
 }
 
 int free_port() {

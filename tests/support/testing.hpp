@@ -74,6 +74,13 @@ struct TestUser {
 TestUser make_user(const pnptv::SessionSettings& session, const std::string& first_name = "Tester", const std::string& role = "user",
                    const std::string& tier = "free");
 
+// The Telegram login widget's fields for a person (id, first_name, username, auth_date), with the
+// hash Telegram computes from `bot_token`; and the same fields as the widget's JavaScript hands them
+// over, id and auth_date as numbers.
+pnptv::Pairs signed_widget_fields(const std::string& bot_token, long long telegram_id, const std::string& first_name,
+                                  const std::string& username, long long auth_date);
+pnptv::Json widget_json(const pnptv::Pairs& fields);
+
 // Settings values for code that stores uploads: a fresh uploads folder and this build's
 // image-convert ($BUILD/bin).
 pnptv::Pairs image_values();

@@ -198,9 +198,8 @@ function ageGate() {
 // Every signed-in page starts here: words, who is signed in (else the login page), the header,
 // the 18+ gate; then the page's <main> is shown. Returns /me's answer.
 export async function startPage() {
-  await useLanguage(pickLanguage());
   const me = await api('GET', '/api/webapp/auth/me');
-  if (!localStorage.getItem('pnptv.language') && pickLanguage(me.user.language) !== language) await useLanguage(pickLanguage(me.user.language));
+  await useLanguage(pickLanguage(me.user.language));  // once: the saved choice, else the account's
   document.body.prepend(header(me));
   if (!me.user.age_verified) await ageGate();
   const main = document.querySelector('main');
