@@ -34,7 +34,7 @@ LINK_BASE := -static-libstdc++ -static-libgcc $(call archive,fcgi) $(call archiv
 LINK_NO_PQ := $(LINK_BASE) $(call archive,nettle)
 LINK_PQ    := $(LINK_BASE) -lpq -lnettle
 LDLIBS   := -lfcgi -lpq -lhiredis -lcurl -lnettle -lz
-TEST_LDLIBS := -lboost_unit_test_framework
+TEST_LDLIBS := -lboost_unit_test_framework -lprometheus-cpp-core
 
 COMMON_SRC  := $(wildcard common/*.cpp)
 COMMON_OBJ  := $(COMMON_SRC:%.cpp=$(BUILD)/obj/%.o)
@@ -88,11 +88,13 @@ $(BUILD)/lib/libhandlers.a: $(HANDLER_OBJ)
 define function_binary
 $(BUILD)/bin/$(1): $(BUILD)/obj/functions/$(1)/main.o $(patsubst %.cpp,$(BUILD)/obj/%.o,$(filter functions/$(1)/%,$(HANDLER_SRC))) $(BUILD)/lib/libcommon.a
 	@mkdir -p $$(@D)
-	@$$(CXX) $$(LDFLAGS) $$(CXXFLAGS) $$(filter %.o,$$^) $(BUILD)/lib/libcommon.a $$(LINK_NO_PQ) -o $$@ 2>/dev/null || \
-	  $$(CXX) $$(LDFLAGS) $$(CXXFLAGS) $$(filter %.o,$$^) $(BUILD)/lib/libcommon.a $$(LINK_PQ) -o $$@
+	@$$(CXX) $$(LDFLAGS) $$(CXXFLAGS) $$(filter %.o,$$^) $(BUILD)/lib/libcommon.a $$(LINK_NO_PQ) $$(LIBS_$(1)) -o $$@ 2>/dev/null || \
+	  $$(CXX) $$(LDFLAGS) $$(CXXFLAGS) $$(filter %.o,$$^) $(BUILD)/lib/libcommon.a $$(LINK_PQ) $$(LIBS_$(1)) -o $$@
 	@echo "link $$@"
 endef
 $(foreach f,$(filter-out image-convert,$(FUNCTIONS)),$(eval $(call function_binary,$(f))))
+# Libraries one function alone needs (LIBS_<name>).
+LIBS_metrics := -lprometheus-cpp-core
 
 # The image decoder is the one program that links libvips (and its ~120 libraries): run per
 # upload in its own process (common/images.hpp), it keeps them out of every other binary.

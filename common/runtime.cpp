@@ -14,6 +14,7 @@
 #include "cookies.hpp"
 #include "crypto.hpp"
 #include "log.hpp"
+#include "metrics.hpp"
 #include "redis.hpp"
 #include "text.hpp"
 #include "urlencoded.hpp"
@@ -159,10 +160,12 @@ std::string serialize_response(const Response& response, bool include_body) {
     return out;
 }
 
-Response serve(const Function& function, Request& request, const std::function<size_t(char*, size_t)>& read_body_bytes) {
+Response serve(const Function& function, Request& request, const std::function<size_t(char*, size_t)>& read_body_bytes,
+               int* matched_route) {
     const auto started = std::chrono::steady_clock::now();
     set_log_request_id(request.request_id);
     RouteMatch m = match_route(function.routes, request.method, request.path);
+    if (matched_route) *matched_route = m.route;
     const RouteSpec* route = m.route >= 0 ? &function.routes[static_cast<size_t>(m.route)] : nullptr;
     Response response;
     try {
@@ -212,25 +215,54 @@ int run_cgi(const Function& function) {
     return 0;
 }
 
-int run_fastcgi(const Function& function) {
+// The status of a serialized response ("Status: 401 …"), for the fast path's count.
+int serialized_status(std::string_view out) {
+    constexpr std::string_view prefix = "Status: ";
+    if (out.size() < prefix.size() + 3 || out.substr(0, prefix.size()) != prefix) return 0;
+    return static_cast<int>(parse_id(out.substr(prefix.size(), 3)).value_or(0));
+}
+
+// The route the fast path answers for: its function's guard route, else the first.
+int fast_path_route(const Function& function) {
+    for (size_t i = 0; i < function.routes.size(); ++i)
+        if (function.routes[i].policy.guard) return static_cast<int>(i);
+    return function.routes.empty() ? -1 : 0;
+}
+
+// The pool's shared figures (common/metrics), or none — said once — when the folder can't be used:
+// a function without metrics still serves.
+std::unique_ptr<PoolMetrics> open_metrics(const Function& function, const std::string& dir) {
+    try {
+        return PoolMetrics::open(dir, function.name, function.routes);
+    } catch (const std::exception& e) {
+        log_event(LogLevel::error, "metrics_unavailable", {{"message", e.what()}});
+        return nullptr;
+    }
+}
+
+int run_fastcgi(const Function& function, PoolMetrics* metrics) {
     FCGX_Request fcgi;
     FCGX_InitRequest(&fcgi, 0, FCGI_FAIL_ACCEPT_ON_INTR);
+    const int fast_route = fast_path_route(function);
     while (FCGX_Accept_r(&fcgi) >= 0) {
-        if (function.fast_path) {
-            if (auto out = function.fast_path(fcgi.envp)) {
-                FCGX_PutStr(out->data(), static_cast<int>(out->size()), fcgi.out);
-                FCGX_Finish_r(&fcgi);
-                continue;
-            }
+        const auto started = std::chrono::steady_clock::now();
+        int route = -1, status = 0;
+        std::optional<std::string> out;
+        if (function.fast_path && (out = function.fast_path(fcgi.envp))) {
+            route = fast_route;
+            status = serialized_status(*out);
+        } else {
+            Request request = request_from_params(fcgi.envp);
+            Response response = serve(function, request, [&](char* buf, size_t n) {
+                int got = FCGX_GetStr(buf, static_cast<int>(n), fcgi.in);
+                return got > 0 ? static_cast<size_t>(got) : size_t{0};
+            }, &route);
+            status = response.status;
+            out = serialize_response(response, request.method != "HEAD");
         }
-        Request request = request_from_params(fcgi.envp);
-        Response response = serve(function, request, [&](char* buf, size_t n) {
-            int got = FCGX_GetStr(buf, static_cast<int>(n), fcgi.in);
-            return got > 0 ? static_cast<size_t>(got) : size_t{0};
-        });
-        std::string out = serialize_response(response, request.method != "HEAD");
-        FCGX_PutStr(out.data(), static_cast<int>(out.size()), fcgi.out);
+        FCGX_PutStr(out->data(), static_cast<int>(out->size()), fcgi.out);
         FCGX_Finish_r(&fcgi);
+        if (metrics) metrics->record(route, status, std::chrono::steady_clock::now() - started);
     }
     return 0;
 }
@@ -303,12 +335,18 @@ int run_daemon(const Daemon& daemon, int argc, char** argv) {
 }
 
 int run(const Function& function, int argc, char** argv) {
-    if (auto rc = describe(argc, argv, function.name, describe_routes(function.routes, function.guarded_pages, function.file_locations, function.upstream_locations), function.start)) return *rc;
-    if (!start_up(function.name, function.start)) return 2;
+    std::string metrics_dir;
+    const Start start = [&](SettingsReader& r) {
+        metrics_dir = MetricsSettings::read(r).dir;
+        function.start(r);
+    };
+    if (auto rc = describe(argc, argv, function.name, describe_routes(function.routes, function.guarded_pages, function.file_locations, function.upstream_locations), start)) return *rc;
+    if (!start_up(function.name, start)) return 2;
     if (FCGX_Init() != 0) return 1;
-    if (FCGX_IsCGI()) return run_cgi(function);
+    if (FCGX_IsCGI()) return run_cgi(function);  // one request: nothing for a pool to count
     install_signal_handlers();
-    return run_fastcgi(function);
+    auto metrics = open_metrics(function, metrics_dir);
+    return run_fastcgi(function, metrics.get());
 }
 
 int read_jobs_interval_seconds(SettingsReader& r) { return static_cast<int>(r.integer("JOBS_INTERVAL_SECONDS", 60, 1, 86400)); }

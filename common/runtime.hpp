@@ -8,7 +8,8 @@
 // body (413 without reading it), dispatches, adds X-Request-Id (and `Cache-Control: no-store`
 // when the handler set none: handlers set it only to allow caching) and writes the response; it logs
 // a request itself only when it failed (nginx's access log has every request). SIGTERM lets the
-// request in flight finish, then the loop ends and the process exits 0.
+// request in flight finish, then the loop ends and the process exits 0. Under FastCGI every
+// request is counted in the pool's shared figures (common/metrics, METRICS_DIR).
 // `<binary> --routes` prints the route table and policy (docs/routes.md), `--settings` every
 // setting it reads (docs/settings.md), `--check-settings` exits 0 when it would start with the
 // settings it has, else 2 naming the setting (scripts/stack runs it before spawning).
@@ -139,7 +140,9 @@ void read_body(Request& request, size_t max_body, const std::function<size_t(cha
 // "Status: 200 OK\r\nHeader: v\r\n…\r\n\r\nbody", the CGI/FastCGI response form.
 std::string serialize_response(const Response& response, bool include_body);
 
-// Answers one request end to end (everything but the transport): used by both modes.
-Response serve(const Function& function, Request& request, const std::function<size_t(char*, size_t)>& read_body_bytes);
+// Answers one request end to end (everything but the transport): used by both modes. Sets
+// *matched_route, when given, to the index of the route that matched (-1: none).
+Response serve(const Function& function, Request& request, const std::function<size_t(char*, size_t)>& read_body_bytes,
+               int* matched_route = nullptr);
 
 }  // namespace pnptv

@@ -7,6 +7,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <ctime>
 
 #include <fstream>
@@ -99,6 +100,63 @@ BOOST_AUTO_TEST_CASE(stack_serves_health_and_survives_outages) {
     BOOST_TEST(testing::body_json({503, {}, {}, no_redis.body})["redis"] != "ok");
     BOOST_TEST_REQUIRE(stack.sh("redis_start \"$STACK_RUN_DIR\" \"$STACK_REDIS_PORT\" persist").status == 0);
     BOOST_TEST(testing::http("GET", stack.url("/health")).status == 200);
+}
+
+namespace {
+// A series' value in a scrape, 0 when the series isn't there (nothing counted yet).
+double series_value(const std::string& scrape, const std::string& series) {
+    size_t at = scrape.find("\n" + series + " ");
+    return at == std::string::npos ? 0 : std::stod(scrape.substr(at + series.size() + 2));
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(metrics_sum_every_worker_of_a_pool_and_survive_a_killed_worker) {
+    Stack& stack = ::stack();
+    auto scrape = [&] {
+        auto r = testing::http("GET", stack.url("/metrics"));
+        BOOST_TEST_REQUIRE(r.status == 200, r.body);
+        return r.body;
+    };
+    const std::string ok = R"(pnptv_requests_total{function="health",method="GET",route="/health",status="200"})";
+    const std::string refused = R"(pnptv_requests_total{function="health",method="POST",route="/health",status="405"})";
+    const std::string slow = R"(pnptv_request_duration_seconds_count{function="health",method="GET",route="/health",status="200"})";
+    const std::string denied = R"(pnptv_guard_denials_total{status="401"})";
+    const std::string before = scrape();
+
+    // Known traffic over both workers of the pool (nginx spreads connections between them).
+    for (int i = 0; i < 40; ++i) BOOST_TEST_REQUIRE(testing::http("GET", stack.url("/health")).status == 200);
+    for (int i = 0; i < 7; ++i) BOOST_TEST_REQUIRE(testing::http("POST", stack.url("/health"), "{}").status == 405);
+    for (int i = 0; i < 3; ++i) BOOST_TEST_REQUIRE(testing::http("GET", stack.url("/hub/")).status == 302);
+    auto workers = stack.sh("pgrep -P $(cat \"$STACK_RUN_DIR/pids/health.pid\") | sort");
+    BOOST_TEST_REQUIRE(std::count(workers.output.begin(), workers.output.end(), '\n') == 2, workers.output);
+
+    // One worker killed outright: multiwatch starts another, and nothing counted is lost.
+    const std::string victim = workers.output.substr(0, workers.output.find('\n'));
+    BOOST_TEST_REQUIRE(stack.sh("kill -9 " + victim).status == 0);
+    BOOST_TEST_REQUIRE(testing::wait_for([&] {
+        auto now = stack.sh("pgrep -P $(cat \"$STACK_RUN_DIR/pids/health.pid\")").output;
+        return std::count(now.begin(), now.end(), '\n') == 2 && now.find(victim + "\n") == std::string::npos;
+    }));
+    for (int i = 0; i < 40; ++i) BOOST_TEST_REQUIRE(testing::http("GET", stack.url("/health")).status == 200);
+
+    const std::string after = scrape();
+    BOOST_TEST(series_value(after, ok) - series_value(before, ok) == 80);
+    BOOST_TEST(series_value(after, slow) - series_value(before, slow) == 80);
+    BOOST_TEST(series_value(after, refused) - series_value(before, refused) == 7);
+    BOOST_TEST(series_value(after, denied) - series_value(before, denied) == 3);
+    BOOST_TEST(stack.sh("ls \"$STACK_RUN_DIR\"/metrics/health-*.metrics | wc -l").output == "1\n");
+
+    // The business gauges are PostgreSQL's rows (this stack's own database).
+    BOOST_TEST_REQUIRE(stack.sh("psql \"$(pg_url \"$STACK_RUN_DIR\")\" -tAqc \"INSERT INTO outbox (kind, payload, dead_at) "
+                                "VALUES ('email', '{}', now()), ('email', '{}', now())\"").status == 0);
+    const std::string gauges = scrape();
+    BOOST_TEST(series_value(gauges, R"(pnptv_outbox_dead{kind="email"})") - series_value(after, R"(pnptv_outbox_dead{kind="email"})") == 2);
+    BOOST_TEST(gauges.find("\npnptv_database_up 1\n") != std::string::npos);
+    BOOST_TEST_REQUIRE(stack.sh("psql \"$(pg_url \"$STACK_RUN_DIR\")\" -tAqc \"DELETE FROM outbox WHERE kind = 'email' AND payload = '{}'\"").status == 0);
+
+    // Internal: from an address that is not the host's own (nor INTERNAL_ALLOW's), nginx refuses.
+    auto outside = stack.sh("curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.2 '" + stack.url("/metrics") + "'");
+    BOOST_TEST(outside.output == "403");
 }
 
 BOOST_AUTO_TEST_CASE(invoke_runs_a_function_in_cgi_mode) {

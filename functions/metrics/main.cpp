@@ -1,0 +1,3 @@
+#include "handler.hpp"
+
+int main(int argc, char** argv) { return pnptv::run(metrics::function(), argc, argv); }
