@@ -203,6 +203,8 @@ BOOST_AUTO_TEST_CASE(production_nginx_config_passes_nginx_t) {
         "sed -e \"s|@RUN_DIR@|$d|g\" -e 's|@USER@||' nginx/nginx.conf.in > $d/nginx.conf\n"
         "sed -i -e \"s|/var/log/nginx/|$d/|\" -e \"s|unix:/run/pnptv/nchan.sock|unix:$d/nchan.sock|\" $d/site.conf\n"
         "nginx -t -q -p $d -c $d/nginx.conf && echo nginx-t-ok\n"
+        "echo stapling=$(grep -c 'ssl_stapling on;' $d/site.conf) brotli=$(grep -c 'brotli on;' $d/site.conf) "
+        "gzip=$(grep -c 'gzip on;' $d/site.conf)\n"
         "echo real_ip=$(grep -c 'set_real_ip_from' $d/site.conf) hsts=$(grep -c 'add_header Strict-Transport-Security' $d/site.conf)"
         " tls=$(grep -c 'listen 443 ssl' $d/site.conf) redirect=$(grep -c 'return 301 https://' $d/site.conf)\n"
         "echo media=$(grep -A1 'location ^~ /__media/' $d/site.conf | tr -s ' ' | tr '\\n' ' ')\n"
@@ -210,6 +212,7 @@ BOOST_AUTO_TEST_CASE(production_nginx_config_passes_nginx_t) {
         "|| echo refused=$?");
     BOOST_TEST(r.output.find("nginx-t-ok") != std::string::npos, r.output);
     BOOST_TEST(r.output.find("\nreal_ip=2 ") != std::string::npos, r.output);  // the two trusted proxies
+    BOOST_TEST(r.output.find("stapling=1 brotli=1 gzip=1") != std::string::npos, r.output);
     BOOST_TEST(r.output.find(" tls=1 redirect=1") != std::string::npos, r.output);
     // The media folder only through X-Accel-Redirect; a folder the table names must be given.
     BOOST_TEST(r.output.find("media= location ^~ /__media/ { internal;") != std::string::npos, r.output);

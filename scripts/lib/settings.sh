@@ -83,3 +83,23 @@ setting() {
   fi
   printf '%s\n' "${value:-$fallback}"
 }
+
+# site_options FILE FOLDER_FN: the options of scripts/nginx-conf that settings decide, one per
+# line (proxies, the monitoring network, nchan's Redis, ePayco's checkout, who may frame the
+# pages, the folders and streams the route table names). FOLDER_FN is called with a folder
+# setting's name and prints its absolute path (the local stack and a deploy place them
+# differently). Needs BUILD pointing at the binaries (scripts/routes).
+site_options() {
+  local file=$1 folder_fn=$2 name
+  printf '%s\n' --trusted-proxies "$(setting TRUSTED_PROXIES "" "$file")" \
+    --internal-allow "$(setting INTERNAL_ALLOW "" "$file")" \
+    --nchan-redis-url "$(setting NCHAN_REDIS_URL "" "$file")" \
+    --checkout-base "$(setting EPAYCO_CHECKOUT_BASE https://checkout.epayco.co "$file")" \
+    --miniapp-frame-ancestors "$(setting MINIAPP_FRAME_ANCESTORS https://web.telegram.org "$file")"
+  for name in $("$settings_repo/scripts/routes" | awk '$2 == "files" {print $4}' | sort -u); do
+    printf '%s\n' --folder "$name=$("$folder_fn" "$name")"
+  done
+  for name in $("$settings_repo/scripts/routes" | awk '$2 == "upstream" {print $4}' | sort -u); do
+    printf '%s\n' --upstream "$name=$(setting "$name" "" "$file")"
+  done
+}
