@@ -1,6 +1,6 @@
 // The repo explains itself, and its two readers of settings agree: the generated docs match the
-// programs, env.example lists exactly what is read, and scripts/lib/settings.sh parses an env
-// file exactly as common/settings.cpp does.
+// programs, env.example lists exactly what the programs and scripts read, and
+// scripts/lib/settings.sh parses an env file exactly as common/settings.cpp does.
 #define BOOST_TEST_MODULE docs
 #include <boost/test/unit_test.hpp>
 
@@ -57,7 +57,7 @@ BOOST_AUTO_TEST_CASE(env_example_lists_every_setting_read) {
 BOOST_AUTO_TEST_CASE(env_example_lists_nothing_unread) {
     auto extra = testing::shell("scripts/docs --check --env-example '" + edited_env_example("", "NOBODY_READS_THIS=x\n") + "' 2>&1");
     BOOST_TEST(extra.status == 1);
-    BOOST_TEST(extra.output.find("env.example lists NOBODY_READS_THIS, which no program and not scripts/stack reads") !=
+    BOOST_TEST(extra.output.find("env.example lists NOBODY_READS_THIS, which no program and no script reads") !=
                    std::string::npos, extra.output);
 }
 
