@@ -61,6 +61,16 @@ BOOST_AUTO_TEST_CASE(env_example_lists_nothing_unread) {
                    std::string::npos, extra.output);
 }
 
+// A setting only a script reads (scripts/backup's folder) counts as read, and must be listed too.
+BOOST_AUTO_TEST_CASE(settings_only_scripts_read_count_and_must_be_listed) {
+    auto missing = testing::shell("scripts/docs --check --env-example '" + edited_env_example("BACKUP_DIR=.run/backups") + "' 2>&1");
+    BOOST_TEST(missing.status == 1);
+    BOOST_TEST(missing.output.find("env.example doesn't list BACKUP_DIR (read by scripts/backup)") != std::string::npos, missing.output);
+    BOOST_TEST(missing.output.find("no program and no script reads") == std::string::npos, missing.output);
+    auto docs = testing::shell("grep -F '| `BACKUP_KEEP_DAILY` |' docs/settings.md");
+    BOOST_TEST(docs.output.find("| `scripts/backup` |") != std::string::npos, docs.output);
+}
+
 BOOST_AUTO_TEST_CASE(the_shell_reads_env_files_as_the_programs_do) {
     const std::string text =
         "# comment\n\n  A=1\nexport B = two words \nC=\"quoted # not comment\"\nD=\nE='x'\n"
