@@ -11,6 +11,8 @@
 #include <ctime>
 
 #include <fstream>
+#include <sstream>
+#include <vector>
 
 #include "../functions/chat/handler.hpp"
 #include "crypto.hpp"
@@ -34,7 +36,9 @@ struct Stack {
                       " STACK_REDIS_PORT=" + std::to_string(testing::free_port()) + " STACK_WORKERS=2" +
                       " EPAYCO_API_BASE='" + fake_api + "'" +
                       // The fake's station, for PRIME members only.
-                      " RADIO_STREAM_URL='" + fake_api + "/radio.mp3' RADIO_LISTENERS=prime\n"
+                      " RADIO_STREAM_URL='" + fake_api + "/radio.mp3' RADIO_LISTENERS=prime" +
+                      // A proxy on this host may name the client (the fail2ban test's clients).
+                      " TRUSTED_PROXIES=127.0.0.1\n"
                       // The stack's own services, not the test run's (the environment would win).
                       "unset DATABASE_URL REDIS_URL\n";
     std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port) + path; }
@@ -536,6 +540,142 @@ BOOST_AUTO_TEST_CASE(chat_reaches_websocket_and_eventsource_subscribers_through_
     auto end = testing::http("POST", stack.url("/api/webapp/live/streams/" + std::to_string(stream) + "/end"), {}, {"Cookie: " + ana});
     BOOST_TEST_REQUIRE(end.status == 200, end.body);
     BOOST_TEST(testing::wait_for([&] { return has_line(dir + "/carl-live.ws", "\"type\":\"ended\""); }), read_text(dir + "/carl-live.ws"));
+}
+
+namespace {
+// What fail2ban-regex made of a log with a filter: "<matched> matched" and each match's address.
+struct Fail2banRun {
+    int matched = -1;
+    std::vector<std::string> hosts;
+    std::string output;
+};
+Fail2banRun fail2ban_regex(const std::string& log, const std::string& filter) {
+    Fail2banRun run;
+    run.output = testing::shell("fail2ban-regex -v '" + log + "' \"$PWD/nginx/fail2ban/filter.d/" + filter + ".conf\"").output;
+    std::istringstream lines(run.output);
+    for (std::string line; std::getline(lines, line);) {
+        if (line.rfind("Lines: ", 0) == 0) {  // "Lines: 60 lines, 0 ignored, 5 matched, 55 missed"
+            const size_t at = line.find(" matched");
+            if (at != std::string::npos) run.matched = std::stoi(line.substr(line.rfind(' ', at - 1) + 1));
+        } else if (line.rfind("|      ", 0) == 0) {  // "|      203.0.113.7  Fri Nov 27 01:00:00 2026"
+            std::istringstream words(line.substr(1));
+            std::string host;
+            words >> host;
+            run.hosts.push_back(host);
+        }
+    }
+    return run;
+}
+}  // namespace
+
+// Real requests through nginx, each from an address a trusted proxy names (X-Forwarded-For) and
+// tagged with a request id; their access log lines are what fail2ban reads in production.
+BOOST_AUTO_TEST_CASE(fail2ban_filters_match_failed_logins_and_webhooks_in_the_access_log) {
+    Stack& stack = ::stack();
+    int sent = 0;
+    auto send = [&](const std::string& from, const std::string& method, const std::string& path, const std::string& body = {},
+                    std::vector<std::string> headers = {}) {
+        headers.push_back("X-Forwarded-For: " + from);
+        headers.push_back("X-Request-Id: f2b-" + std::to_string(++sent));
+        return testing::http(method, stack.url(path), body, headers);
+    };
+    const std::string prober = "203.0.113.7", forger = "2001:db8::7", member = "198.51.100.1", sender = "198.51.100.2";
+    const std::string json = "Content-Type: application/json", form = "Content-Type: application/x-www-form-urlencoded";
+    const std::string token = "123456:TEST-TOKEN-abc";  // env.example's local bot token
+
+    // The prober's failed logins, one of each kind: five lines the auth filter must match.
+    auto state = send(prober, "GET", "/api/webapp/auth/telegram/state");
+    BOOST_TEST_REQUIRE(state.status == 200);
+    std::string state_cookie = state.header("set-cookie").value_or("");
+    state_cookie = "Cookie: " + state_cookie.substr(0, state_cookie.find(';'));
+    const std::string state_value = testing::body_json({200, {}, {}, state.body})["state"];
+    const std::string now = std::to_string(std::time(nullptr));
+    const pnptv::Json forged = {{"id", 3000000301}, {"first_name", "Mallory"}, {"auth_date", std::stoll(now)}, {"hash", std::string(64, '0')}};
+    BOOST_TEST(send(prober, "POST", "/api/webapp/auth/telegram?state=" + state_value, forged.dump(), {json, state_cookie}).status == 401);
+    BOOST_TEST(send(prober, "POST", "/api/webapp/auth/telegram", forged.dump(), {json}).status == 403);  // a login it didn't start
+    BOOST_TEST(send(prober, "POST", "/api/webapp/auth/webapp", R"({"initData":"auth_date=1&user=%7B%7D&hash=00"})", {json}).status == 401);
+    const std::string fields = "id=3000000301&first_name=Mallory&auth_date=" + now + "&hash=" + std::string(64, '0');
+    BOOST_TEST(send(prober, "GET", "/api/webapp/auth/telegram/callback?" + fields + "&state=" + state_value, {}, {state_cookie}).status == 401);
+    BOOST_TEST(send(prober, "GET", "/api/webapp/auth/telegram/callback?" + fields).status == 403);
+
+    // What the auth filter must not match: the prober's 401s and 403s on other routes and its
+    // malformed login (400); a member's successful login; a flood's 429s on the login route.
+    BOOST_TEST(send(prober, "GET", "/api/webapp/auth/me").status == 401);
+    BOOST_TEST(send(prober, "GET", "/api/webapp/auth/verify").status == 401);
+    BOOST_TEST(send(prober, "POST", "/api/webapp/auth/logout", {}, {"Origin: https://evil.example"}).status == 403);
+    BOOST_TEST(send(prober, "POST", "/api/webapp/auth/telegram", "not json", {json}).status == 400);
+    auto member_state = send(member, "GET", "/api/webapp/auth/telegram/state");
+    std::string member_cookie = member_state.header("set-cookie").value_or("");
+    member_cookie = "Cookie: " + member_cookie.substr(0, member_cookie.find(';'));
+    pnptv::Pairs f = {{"id", "3000000302"}, {"first_name", "Member"}, {"auth_date", now}};
+    const std::string hash = pnptv::to_hex(pnptv::hmac_sha256(pnptv::sha256(token), pnptv::data_check_string(f)));
+    const pnptv::Json signed_fields = {{"id", 3000000302}, {"first_name", "Member"}, {"auth_date", std::stoll(now)}, {"hash", hash}};
+    const std::string member_state_value = testing::body_json({200, {}, {}, member_state.body})["state"];
+    auto login = send(member, "POST", "/api/webapp/auth/telegram?state=" + member_state_value, signed_fields.dump(), {json, member_cookie});
+    BOOST_TEST(login.status == 200, login.body);
+    // 130 at once: beyond both nginx's burst (100) and the function's own limit (100 a minute).
+    auto flood = stack.sh("seq 130 | xargs -P 20 -I{} curl -s -o /dev/null -w '%{http_code}\\n' -X POST -H 'Content-Type: application/json' "
+                          "-H 'X-Forwarded-For: 198.51.100.9' -H 'X-Request-Id: f2b-flood-{}' --data 'not json' '" +
+                          stack.url("/api/webapp/auth/telegram") + "' | sort | uniq -c");
+    BOOST_TEST(flood.output.find(" 429\n") != std::string::npos, flood.output);
+
+    // The forger's webhook calls: four lines the webhook filter must match.
+    const std::string update = R"({"update_id":)" + std::to_string(testing::unique_number()) + "}";
+    BOOST_TEST(send(forger, "POST", "/webhook/telegram", update, {json, "X-Telegram-Bot-Api-Secret-Token: guessed"}).status == 401);
+    BOOST_TEST(send(forger, "POST", "/webhook/telegram", update, {json}).status == 401);
+    const std::string ref = std::to_string(7800000 + testing::unique_number() % 100000);
+    auto confirmation = [&](const std::string& signature) {
+        return "x_cust_id_cliente=12345&x_ref_payco=" + ref + "&x_id_invoice=PNP-F2B000000001&x_amount=10.00&x_currency_code=USD"
+               "&x_transaction_id=TX-" + ref + "&x_cod_transaction_state=1&x_signature=" + signature;
+    };
+    BOOST_TEST(send(forger, "POST", "/api/webhook/epayco", confirmation(std::string(64, 'a')), {form}).status == 400);
+    BOOST_TEST(send(forger, "GET", "/api/webhook/epayco?" + confirmation(std::string(64, 'b'))).status == 400);
+    // Not to match: the forger's 415, and the real senders' accepted calls.
+    BOOST_TEST(send(forger, "POST", "/api/webhook/epayco", "{}", {json}).status == 415);
+    BOOST_TEST(send(sender, "POST", "/webhook/telegram", update, {json, "X-Telegram-Bot-Api-Secret-Token: local-webhook-secret"}).status == 200);
+    const std::string good = pnptv::epayco_signature("12345", "testkey123", ref, "TX-" + ref, "10.00", "USD");
+    BOOST_TEST(send(sender, "POST", "/api/webhook/epayco", confirmation(good), {form}).status == 200);
+
+    // The access log's lines of exactly these requests.
+    const std::string sample = testing::temp_dir() + "/access.log";
+    auto lines = stack.sh("grep -F '\"request_id\":\"f2b-' \"$STACK_RUN_DIR/nginx/access.log\" >'" + sample + "'; wc -l <'" + sample + "'");
+    BOOST_TEST_REQUIRE(lines.output == std::to_string(sent + 130) + "\n", lines.output);
+    const std::string text = testing::shell("cat '" + sample + "'").output;
+    BOOST_TEST(text.find(R"("remote":"198.51.100.9","method":"POST","uri":"/api/webapp/auth/telegram","status":429,)") != std::string::npos, text);
+    BOOST_TEST(text.find(R"("remote":"198.51.100.1","method":"POST","uri":"/api/webapp/auth/telegram","status":200,)") != std::string::npos, text);
+
+    auto auth = fail2ban_regex(sample, "pnptv-auth");
+    BOOST_TEST(auth.matched == 5, auth.output);
+    BOOST_TEST(auth.hosts == std::vector<std::string>(5, prober), auth.output);
+    auto webhooks = fail2ban_regex(sample, "pnptv-webhook");
+    BOOST_TEST(webhooks.matched == 4, webhooks.output);
+    BOOST_TEST(webhooks.hosts == std::vector<std::string>(4, forger), webhooks.output);
+}
+
+BOOST_AUTO_TEST_CASE(fail2ban_jails_load_and_watch_the_production_access_log) {
+    const std::string dir = testing::temp_dir();
+    // The log the production site writes is the one both jails read.
+    auto site = testing::shell("scripts/nginx-conf production --socket-dir /run/pnptv --tls-cert /x/cert.pem --tls-key /x/key.pem "
+                               "--folder UPLOADS_DIR=/srv/u --folder MEDIA_DIR=/srv/m --out '" + dir + "/site.conf'\n"
+                               "grep -o 'access_log [^ ]* pnptv_json' '" + dir + "/site.conf' | cut -d' ' -f2");
+    BOOST_TEST_REQUIRE(site.status == 0, site.output);
+    const std::string log = testing::last_line(site.output);
+    BOOST_TEST(log == "/var/log/nginx/pnptv.access.log");
+    auto logpaths = testing::shell("grep -c '^logpath  = " + log + "$' nginx/fail2ban/jail.d/pnptv.conf");
+    BOOST_TEST(logpaths.output == "2\n", logpaths.output);
+    // fail2ban's own configuration test: Debian's configuration with the two filters and the
+    // jail file added (its log moved here, where it exists).
+    auto t = testing::shell("d='" + dir + "/fail2ban'\nmkdir -p \"$d/jail.d\"\n"
+                            "cp -r /etc/fail2ban/fail2ban.conf /etc/fail2ban/jail.conf /etc/fail2ban/paths-*.conf /etc/fail2ban/filter.d "
+                            "/etc/fail2ban/action.d \"$d/\"\ncp nginx/fail2ban/filter.d/*.conf \"$d/filter.d/\"\n"
+                            "sed \"s|" + log + "|$d/access.log|\" nginx/fail2ban/jail.d/pnptv.conf >\"$d/jail.d/pnptv.conf\"\n"
+                            "touch \"$d/access.log\"\nfail2ban-client -c \"$d\" -t 2>&1\n"
+                            "fail2ban-client -c \"$d\" -d 2>/dev/null | grep -E \"^\\['(add|set)', 'pnptv-[a-z]+', '(auto|maxretry|bantime)'\"");
+    BOOST_TEST(t.status == 0, t.output);
+    BOOST_TEST(t.output.find("OK: configuration test is successful") != std::string::npos, t.output);
+    for (const char* line : {"['add', 'pnptv-auth', 'auto']", "['set', 'pnptv-auth', 'maxretry', 10]", "['set', 'pnptv-auth', 'bantime', '1h']",
+                             "['add', 'pnptv-webhook', 'auto']", "['set', 'pnptv-webhook', 'maxretry', 5]"})
+        BOOST_TEST(t.output.find(line) != std::string::npos, line << "\n" << t.output);
 }
 
 BOOST_AUTO_TEST_CASE(start_refuses_a_function_that_would_refuse_its_settings) {
