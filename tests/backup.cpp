@@ -1,7 +1,7 @@
 // scripts/backup and scripts/restore: a database of the suite's own (never the run's shared test
 // database, which other suites write to meanwhile), migrated and given rows in every table, backed
 // up, restored into a fresh PostgreSQL cluster and compared table by table; retention; the dumps
-// and targets restore must refuse.
+// and targets restore must refuse; a URL's password kept off the tools' command lines.
 #define BOOST_TEST_MODULE backup
 #include <boost/test/unit_test.hpp>
 
@@ -321,4 +321,37 @@ BOOST_AUTO_TEST_CASE(restore_refuses_a_non_empty_target_unless_forced) {
     BOOST_TEST_REQUIRE(forced.status == 0, forced.output);
     BOOST_TEST(forced.output.find("--force: each object the dump holds is dropped and recreated") != std::string::npos, forced.output);
     BOOST_TEST(fingerprint(copy) == before);
+}
+
+BOOST_AUTO_TEST_CASE(a_password_in_the_url_never_reaches_a_command_line) {
+    // Every tool the scripts run, wrapped: what it was given on its command line and in PGPASSWORD.
+    const std::string shim = testing::temp_dir(), log = shim + "/calls";
+    std::string make;
+    for (const char* tool : {"pg_dump", "pg_restore", "psql", "sqitch"})
+        make += std::string("printf '#!/bin/bash\\necho \"%s args: $* env: ${PGPASSWORD-}\" >>") + log + "\\nexec /usr/bin/%s \"$@\"\\n' " +
+                tool + " " + tool + " >'" + shim + "/" + tool + "' && chmod +x '" + shim + "/" + tool + "'\n";
+    BOOST_TEST_REQUIRE(testing::shell(make).status == 0);
+    auto with_password = [](std::string url) { return url.replace(url.find("://pnptv@"), 9, "://pnptv:s3cr%40t@"); };
+
+    const std::string dir = testing::temp_dir() + "/backups";
+    auto backup = with_settings(with_password(source().url), dir, "PATH='" + shim + "':$PATH scripts/backup");
+    BOOST_TEST_REQUIRE(backup.status == 0, backup.output);
+    const std::string dump = trimmed(testing::shell("ls '" + dir + "'/pnptv-*.dump").output);
+    const std::string target = with_password(fresh().createdb("with_password"));
+    auto restore = testing::shell("PNPTV_ENV_FILE=/dev/null PATH='" + shim + "':$PATH scripts/restore '" + dump + "' '" + target + "'");
+    BOOST_TEST_REQUIRE(restore.status == 0, restore.output);
+
+    std::istringstream calls(testing::shell("cat '" + log + "'").output);
+    std::map<std::string, int> seen;
+    for (std::string line; std::getline(calls, line);) {
+        const size_t env = line.rfind(" env: ");
+        BOOST_TEST_REQUIRE(env != std::string::npos, line);
+        BOOST_TEST(line.substr(0, env).find("s3cr") == std::string::npos, line);
+        BOOST_TEST(line.substr(env + 6) == "s3cr@t", line);
+        ++seen[line.substr(0, line.find(' '))];
+    }
+    BOOST_TEST(seen["pg_dump"] == 1);
+    BOOST_TEST(seen["pg_restore"] >= 3);  // backup's read-back, restore's check and the restore itself
+    BOOST_TEST(seen["psql"] >= 1);
+    BOOST_TEST(seen["sqitch"] == 1);
 }
