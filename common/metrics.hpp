@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "router.hpp"
@@ -28,6 +29,8 @@ namespace pnptv {
 // Latency histogram upper bounds, in seconds (+Inf is the count).
 inline constexpr std::array<double, 12> latency_buckets_seconds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                                                    0.05,   0.1,   0.25,   0.5,   1,    2.5};
+// The methods counted apart; any other is counted as "other".
+inline constexpr std::array<std::string_view, 7> counted_methods = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
 // The statuses counted apart; any other is counted as 0 ("other").
 inline constexpr std::array<int, 25> counted_statuses = {200, 201, 204, 206, 301, 302, 303, 304, 307,
                                                          400, 401, 403, 404, 405, 409, 410, 413, 415,
@@ -49,23 +52,24 @@ public:
     PoolMetrics(const PoolMetrics&) = delete;
     PoolMetrics& operator=(const PoolMetrics&) = delete;
 
-    // One answered request: its route's index in the table (-1: none matched), its status and
-    // how long it took.
-    void record(int route, int status, std::chrono::nanoseconds elapsed);
+    // One answered request: the index in the table of the route its path fits (for a 405, any
+    // route of that path; -1: none), its method, its status and how long it took. Counted by
+    // the route's pattern and the request's method.
+    void record(int route, std::string_view method, int status, std::chrono::nanoseconds elapsed);
 
     const std::string& path() const { return path_; }
 
 private:
-    PoolMetrics(std::string path, void* map, size_t size, uint32_t routes);
+    PoolMetrics(std::string path, void* map, size_t size, std::vector<uint32_t> slots);
     std::string path_;
     void* map_;
     size_t size_;
-    uint32_t routes_;
+    std::vector<uint32_t> slots_;  // route index → its pattern's slot (slot 0: no route)
 };
 
 // One (function, route, status) summed over every pool file in a folder.
 struct RequestSeries {
-    std::string function, method, route;  // route "-": no route matched
+    std::string function, method, route;  // route "-": no route matched; method "other": not counted apart
     int status = 0;                       // 0: a status not in counted_statuses
     uint64_t count = 0;
     double sum_seconds = 0;

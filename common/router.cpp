@@ -57,6 +57,7 @@ RouteMatch match_route(const std::vector<RouteSpec>& table, std::string_view met
         const RouteSpec& route = table[i];
         PathParams params;
         if (!match_pattern(route.pattern, path, params, result.bad_escape)) continue;
+        if (result.path_route < 0) result.path_route = static_cast<int>(i);
         if (route.method == method || (method == "HEAD" && route.method == "GET")) {
             result.route = static_cast<int>(i);
             result.params = std::move(params);

@@ -50,6 +50,7 @@ struct RouteSpec {
 
 struct RouteMatch {
     int route = -1;            // index into the table; -1: no route for this method
+    int path_route = -1;       // the first route whose pattern fits the path, whatever its method; -1: none
     PathParams params;
     std::string allow;         // when no route matched the method: those the path allows, for a 405
     bool bad_escape = false;   // a :param segment had a malformed %-escape

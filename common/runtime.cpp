@@ -165,7 +165,7 @@ Response serve(const Function& function, Request& request, const std::function<s
     const auto started = std::chrono::steady_clock::now();
     set_log_request_id(request.request_id);
     RouteMatch m = match_route(function.routes, request.method, request.path);
-    if (matched_route) *matched_route = m.route;
+    if (matched_route) *matched_route = m.route >= 0 ? m.route : m.path_route;
     const RouteSpec* route = m.route >= 0 ? &function.routes[static_cast<size_t>(m.route)] : nullptr;
     Response response;
     try {
@@ -247,10 +247,12 @@ int run_fastcgi(const Function& function, PoolMetrics* metrics) {
     while (FCGX_Accept_r(&fcgi) >= 0) {
         const auto started = std::chrono::steady_clock::now();
         int route = -1, status = 0;
+        std::string method;  // short: kept inline, no allocation
         std::optional<std::string> out;
         if (function.fast_path && (out = function.fast_path(fcgi.envp))) {
             route = fast_route;
             status = serialized_status(*out);
+            method = find_param(fcgi.envp, "REQUEST_METHOD").value_or("");
         } else {
             Request request = request_from_params(fcgi.envp);
             Response response = serve(function, request, [&](char* buf, size_t n) {
@@ -259,10 +261,11 @@ int run_fastcgi(const Function& function, PoolMetrics* metrics) {
             }, &route);
             status = response.status;
             out = serialize_response(response, request.method != "HEAD");
+            method = std::move(request.method);
         }
         FCGX_PutStr(out->data(), static_cast<int>(out->size()), fcgi.out);
         FCGX_Finish_r(&fcgi);
-        if (metrics) metrics->record(route, status, std::chrono::steady_clock::now() - started);
+        if (metrics) metrics->record(route, method, status, std::chrono::steady_clock::now() - started);
     }
     return 0;
 }

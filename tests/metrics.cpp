@@ -44,7 +44,7 @@ BOOST_AUTO_TEST_CASE(workers_of_a_pool_add_to_one_file_and_a_restart_keeps_the_c
         BOOST_TEST_REQUIRE(pid >= 0);
         if (pid == 0) {
             auto m = pnptv::PoolMetrics::open(dir, "things", table);
-            for (int i = 0; i < 1000; ++i) m->record(i % 2, i % 2 ? 201 : 200, std::chrono::microseconds(300 + i));
+            for (int i = 0; i < 1000; ++i) m->record(i % 2, i % 2 ? "POST" : "GET", i % 2 ? 201 : 200, std::chrono::microseconds(300 + i));
             _exit(0);
         }
         workers.push_back(pid);
@@ -71,18 +71,20 @@ BOOST_AUTO_TEST_CASE(workers_of_a_pool_add_to_one_file_and_a_restart_keeps_the_c
 
     // A replacement worker (same function, same table) maps the same file and goes on counting.
     auto again = pnptv::PoolMetrics::open(dir, "things", table);
-    again->record(0, 200, 1ms);
+    again->record(0, "GET", 200, 1ms);
     BOOST_TEST(find(pnptv::read_request_series(dir), "things", "/things", 200)->count == 2001u);
 }
 
-BOOST_AUTO_TEST_CASE(latencies_fall_in_their_buckets_and_odd_statuses_and_routes_are_kept) {
+BOOST_AUTO_TEST_CASE(latencies_fall_in_their_buckets_and_odd_statuses_methods_and_paths_are_kept) {
     const std::string dir = testing::temp_dir();
     auto m = pnptv::PoolMetrics::open(dir, "things", table);
-    m->record(0, 200, 400us);   // ≤ 0.5 ms: the first bucket
-    m->record(0, 200, 1ms);     // exactly a bound: that bucket (le is "less or equal")
-    m->record(0, 200, 7s);      // above every bound
-    m->record(-1, 404, 2ms);    // no route matched
-    m->record(1, 418, 2ms);     // a status not counted apart
+    m->record(0, "GET", 200, 400us);   // ≤ 0.5 ms: the first bucket
+    m->record(0, "GET", 200, 1ms);     // exactly a bound: that bucket (le is "less or equal")
+    m->record(0, "GET", 200, 7s);      // above every bound
+    m->record(-1, "GET", 404, 2ms);    // no route's path fits
+    m->record(1, "POST", 418, 2ms);    // a status not counted apart
+    m->record(0, "DELETE", 405, 1ms);  // the path of GET /things with another method
+    m->record(0, "BREW", 405, 1ms);    // a method not counted apart
     auto all = pnptv::read_request_series(dir);
     const auto* s = find(all, "things", "/things", 200);
     BOOST_TEST_REQUIRE(s);
@@ -92,26 +94,38 @@ BOOST_AUTO_TEST_CASE(latencies_fall_in_their_buckets_and_odd_statuses_and_routes
     BOOST_TEST(bucket_total(*s) == 3u);
     BOOST_TEST(find(all, "things", "-", 404));
     BOOST_TEST(find(all, "things", "/things/:id", 0));
+    const auto* not_allowed = find(all, "things", "/things", 405);
+    BOOST_TEST_REQUIRE(not_allowed);
+    BOOST_TEST(not_allowed->method == "DELETE");
+    BOOST_TEST(not_allowed->count == 1u);
+    size_t others = 0;
+    for (const auto& s : all) others += s.method == "other" && s.route == "/things" && s.status == 405;
+    BOOST_TEST(others == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(a_new_route_table_gets_its_own_file_and_totals_never_go_down) {
     const std::string dir = testing::temp_dir();
-    pnptv::PoolMetrics::open(dir, "things", table)->record(0, 200, 1ms);
-    // The next release added a route: a file of its own; the reader sums both by label.
-    auto grown = table;
-    grown.push_back({"DELETE", "/things/:id", {}});
+    pnptv::PoolMetrics::open(dir, "things", table)->record(0, "GET", 200, 1ms);
+    // A release with another method on a path it had: the same layout, the same file.
+    auto more_methods = table;
+    more_methods.push_back({"DELETE", "/things/:id", {}});
+    pnptv::PoolMetrics::open(dir, "things", more_methods)->record(2, "DELETE", 204, 1ms);
+    BOOST_TEST(testing::files_under(dir).size() == 1u);
+    // The next release added a path: a file of its own; the reader sums both by label.
+    auto grown = more_methods;
+    grown.insert(grown.begin(), {"GET", "/things/:id/parts", {}});
     auto next = pnptv::PoolMetrics::open(dir, "things", grown);
-    next->record(0, 200, 1ms);
-    next->record(2, 204, 1ms);
+    next->record(1, "GET", 200, 1ms);
+    next->record(3, "DELETE", 204, 1ms);
     BOOST_TEST(testing::files_under(dir).size() == 2u);
     auto all = pnptv::read_request_series(dir);
     BOOST_TEST(find(all, "things", "/things", 200)->count == 2u);
-    BOOST_TEST(find(all, "things", "/things/:id", 204)->count == 1u);
+    BOOST_TEST(find(all, "things", "/things/:id", 204)->count == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(half_made_and_foreign_files_are_skipped_and_a_bad_folder_is_an_error) {
     const std::string dir = testing::temp_dir();
-    pnptv::PoolMetrics::open(dir, "things", table)->record(0, 200, 1ms);
+    pnptv::PoolMetrics::open(dir, "things", table)->record(0, "GET", 200, 1ms);
     std::ofstream(dir + "/torn-0000000000000000.metrics") << std::string(20000, '\0');  // a creator died before its magic
     std::ofstream(dir + "/short.metrics") << "PNPTVMET";
     std::ofstream(dir + "/notes.txt") << "not a pool";
@@ -125,9 +139,9 @@ BOOST_AUTO_TEST_CASE(half_made_and_foreign_files_are_skipped_and_a_bad_folder_is
 BOOST_AUTO_TEST_CASE(the_exposition_has_requests_latency_denials_and_business_gauges) {
     const std::string dir = testing::temp_dir();
     auto guard = pnptv::PoolMetrics::open(dir, "auth-verify", {{"GET", "/api/webapp/auth/verify", {}}});
-    guard->record(0, 200, 1ms);
-    guard->record(0, 401, 1ms);
-    guard->record(0, 401, 1ms);
+    guard->record(0, "GET", 200, 1ms);
+    guard->record(0, "GET", 401, 1ms);
+    guard->record(0, "GET", 401, 1ms);
     std::string text = metrics::exposition(dir);
     auto has = [&](const std::string& line) {
         BOOST_TEST(text.find("\n" + line + "\n") != std::string::npos, line << " in:\n" << text);

@@ -181,7 +181,8 @@ BOOST_AUTO_TEST_CASE(the_systemd_units_pass_systemd_analyze_verify) {
                             "echo units=$(ls *@v9.service | wc -l)/$expected hardened=$(grep -l 'NoNewPrivileges=yes' *@.service | wc -l)/"
                             "$(grep -l 'ProtectSystem=strict' *@.service | wc -l)/$(grep -l 'PrivateTmp=yes' *@.service | wc -l)/"
                             "$(grep -l '^User=pnptv' *@.service | wc -l)\n"
-                            "systemd-analyze verify *@v9.service pnptv-logrotate.service pnptv-logrotate.timer 2>&1 && echo verified\n"
+                            "mkdir -p $d/root/current/scripts && ln -s \"$PWD/scripts/backup\" $d/root/current/scripts/backup\n"
+                            "systemd-analyze verify *@v9.service pnptv-logrotate.service pnptv-logrotate.timer pnptv-backup.service pnptv-backup.timer 2>&1 && echo verified\n"
                             "grep -c '^Restart=' pnptv-health@.service pnptv-notify-worker@.service\n"
                             "grep -h '^ExecStart=' pnptv-health@.service\n"
                             // The check is real: a unit with a mistake fails it.
