@@ -3,6 +3,7 @@
 #   make run        install what is missing, build, start the local stack, print the URL
 #   make stop       stop the local stack
 #   make test       build and run the whole test suite (ends with "N passed, N failed")
+#   make test-system  the same with the long system tests (PNPTV_TEST_FULL=1), then make fuzz
 #   make asan       the same suite built with ASan + UBSan (into build/asan)
 #   make fuzz       each libFuzzer target (tests/fuzz/*.cpp, clang) for FUZZ_SECONDS, on its corpus
 
@@ -50,7 +51,7 @@ TOOLS       := $(patsubst scripts/tools/%.cpp,%,$(wildcard scripts/tools/*.cpp))
 BENCH_BIN   := noop-responder noop-get-responder pg-connect with-stdin ws-fanout
 BIN         := $(FUNCTIONS:%=$(BUILD)/bin/%) $(TOOLS:%=$(BUILD)/bin/%) $(BENCH_BIN:%=$(BUILD)/bin/%)
 
-.PHONY: all run stop test test-e2e asan fuzz clean setup FORCE
+.PHONY: all run stop test test-system test-e2e asan fuzz clean setup FORCE
 # Objects built through pattern rules are kept (make would delete them as intermediates).
 .SECONDARY:
 all: $(BUILD)/lib/libcommon.a $(BIN) $(TEST_BIN) $(BUILD)/public/assets-manifest.json
@@ -147,6 +148,14 @@ stop:
 test: setup
 	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@BUILD=$(BUILD) tests/run
+
+# The whole suite with the long versions of the system tests (deploy under longer load, the
+# network-namespace hosts, the fault tests: PNPTV_TEST_FULL=1), then every fuzz target for
+# FUZZ_SECONDS. Longer than CI's budget for make test; run before a release.
+test-system: setup
+	@$(MAKE) --no-print-directory -j$(JOBS) all
+	@BUILD=$(BUILD) PNPTV_TEST_FULL=1 tests/run
+	@$(MAKE) --no-print-directory fuzz
 
 # The browser suites alone (headless Chromium against a stack of their own); screenshots under
 # $(BUILD)/e2e-artifacts/.

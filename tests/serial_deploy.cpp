@@ -113,13 +113,19 @@ BOOST_AUTO_TEST_CASE(a_deploy_under_load_loses_no_request_and_stops_the_old_pool
     Host& h = host();
     BOOST_TEST_REQUIRE(h.current() == "v1\n");
     h.copy_release("v2");
-    // Two clients for 10 s (an API answer and a page), a new connection per request: what a
-    // deploy must never break is a request nginx has accepted (see the README on keep-alive).
-    auto r = h.sh(R"SH(
+    // Two clients (an API answer and a page) for 10 s (60 s under make test-system, with a second
+    // deploy back and forth), a new connection per request: what a deploy must never break is a
+    // request nginx has accepted (see the README on keep-alive).
+    const int seconds = testing::short_or_full(10, 60);
+    auto r = h.sh("seconds=" + std::to_string(seconds) + "\nfull=" + std::to_string(testing::full_system_tests()) + R"SH(
 for path in /health /auth/; do
-  wrk -t 1 -c 4 -d 10s -s scripts/bench/statuses.lua -H 'Host: pnptv.test' -H 'Connection: close' "https://127.0.0.1:$port$path" >"$d/wrk$(echo $path | tr / _).out" 2>&1 &
+  wrk -t 1 -c 4 -d ${seconds}s -s scripts/bench/statuses.lua -H 'Host: pnptv.test' -H 'Connection: close' "https://127.0.0.1:$port$path" >"$d/wrk$(echo $path | tr / _).out" 2>&1 &
 done
 sleep 2
+if [ "$full" = 1 ]; then  # v2, back to v1, v2 again: each switch under the same load
+  { scripts/deploy activate "${opts[@]}" "$root/releases/v2" && scripts/deploy activate "${opts[@]}" "$root/releases/v1"; } >/dev/null 2>&1
+  sleep 5
+fi
 { scripts/deploy activate "${opts[@]}" "$root/releases/v2" && echo rc=0 || echo rc=$?; } 2>&1 | grep -v '\['
 wait
 echo "--- /health"; cat "$d/wrk_health.out"; echo "--- /auth/"; cat "$d/wrk_auth_.out"

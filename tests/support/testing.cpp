@@ -196,6 +196,11 @@ bool wait_for(const std::function<bool()>& condition, double seconds) {
     }
 }
 
+bool full_system_tests() {
+    const char* full = std::getenv("PNPTV_TEST_FULL");
+    return full && std::string_view(full) == "1";
+}
+
 long long unique_number() {
     long long v = 0;
     for (char c : pnptv::random_bytes(5)) v = (v << 8) | static_cast<unsigned char>(c);

@@ -64,6 +64,13 @@ bool wait_for(const std::function<bool()>& condition, double seconds = 10);
 // A random positive number (40 bits) for ids no other test uses (telegram ids, update ids, refs).
 long long unique_number();
 
+// The long versions of the system tests (deploy under load, the network-namespace hosts, the
+// fault tests): PNPTV_TEST_FULL=1, which `make test-system` sets. `make test` runs the short ones.
+bool full_system_tests();
+// `short_value` under make test, `full_value` under make test-system.
+template <class T>
+T short_or_full(T short_value, T full_value) { return full_system_tests() ? full_value : short_value; }
+
 // A person who can call the API: a users row (and the guard's record of it, as a login writes)
 // and a session cookie signed with the first of `session`'s secrets.
 struct TestUser {
