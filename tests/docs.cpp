@@ -65,7 +65,7 @@ BOOST_AUTO_TEST_CASE(env_example_lists_nothing_unread) {
 BOOST_AUTO_TEST_CASE(settings_only_scripts_read_count_and_must_be_listed) {
     auto missing = testing::shell("scripts/docs --check --env-example '" + edited_env_example("BACKUP_DIR=.run/backups") + "' 2>&1");
     BOOST_TEST(missing.status == 1);
-    BOOST_TEST(missing.output.find("env.example doesn't list BACKUP_DIR (read by scripts/backup)") != std::string::npos, missing.output);
+    BOOST_TEST(missing.output.find("env.example doesn't list BACKUP_DIR (read by scripts/backup, scripts/systemd-units)") != std::string::npos, missing.output);
     BOOST_TEST(missing.output.find("no program and no script reads") == std::string::npos, missing.output);
     auto docs = testing::shell("grep -F '| `BACKUP_KEEP_DAILY` |' docs/settings.md");
     BOOST_TEST(docs.output.find("| `scripts/backup` |") != std::string::npos, docs.output);

@@ -181,13 +181,13 @@ BOOST_AUTO_TEST_CASE(the_systemd_units_pass_systemd_analyze_verify) {
     std::string dir = testing::temp_dir();
     // A root whose release v9 has every binary the units name.
     auto r = testing::shell("d='" + dir + "'\nmkdir -p $d/root/releases/v9 && ln -s \"$PWD/$BUILD/bin\" $d/root/releases/v9/bin\n"
+                            "mkdir -p $d/root/current/scripts && ln -s \"$PWD/scripts/backup\" $d/root/current/scripts/backup\n"
                             "expected=$(scripts/routes | awk '$2 == \"route\" || $2 == \"daemon\" {print $1}' | sort -u | wc -l)\n"
                             "scripts/systemd-units --root $d/root --out $d/units >/dev/null\n"
                             "cd $d/units && for u in *@.service; do ln -s $u ${u%@.service}@v9.service; done\n"
                             "echo units=$(ls *@v9.service | wc -l)/$expected hardened=$(grep -l 'NoNewPrivileges=yes' *@.service | wc -l)/"
                             "$(grep -l 'ProtectSystem=strict' *@.service | wc -l)/$(grep -l 'PrivateTmp=yes' *@.service | wc -l)/"
                             "$(grep -l '^User=pnptv' *@.service | wc -l)\n"
-                            "mkdir -p $d/root/current/scripts && ln -s \"$PWD/scripts/backup\" $d/root/current/scripts/backup\n"
                             "systemd-analyze verify *@v9.service pnptv-logrotate.service pnptv-logrotate.timer pnptv-backup.service pnptv-backup.timer 2>&1 && echo verified\n"
                             "grep -c '^Restart=' pnptv-health@.service pnptv-notify-worker@.service\n"
                             "grep -h '^ExecStart=' pnptv-health@.service\n"
