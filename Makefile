@@ -167,19 +167,50 @@ asan: setup
 	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build/asan all
 	@BUILD=build/asan ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 tests/run
 
-# Fuzz targets: clang's libFuzzer with ASan + UBSan over the code under test (its own objects, not
-# libcommon's); new inputs found go to build/fuzz/<target>, the committed corpus stays as it is.
+# Fuzz targets (tests/fuzz/<target>.cpp): clang's libFuzzer with ASan + UBSan, any UB an abort.
+# They link one clang build of libcommon (build/fuzz/lib) rather than a source list each: the
+# parsers under test reach into session, crypto, Redis and logging code, so the lists would be
+# long and go stale, while an archive gives each target only the objects it uses and is built
+# once (the first `make fuzz` takes a few minutes). Inputs libFuzzer finds go to build/fuzz/<target>;
+# the committed corpus (tests/fuzz/corpus/<target>) and crash reproducers
+# (tests/fuzz/regressions/<target>) stay as they are, and `make test` replays both
+# (tests/fuzz_corpus.cpp). A crash, a leak or an input slower than FUZZ_TIMEOUT seconds fails make.
+# FUZZ_RUNS, when set, also ends each target after that many inputs (`make fuzz FUZZ_RUNS=1000000
+# FUZZ_SECONDS=0` for a fixed amount of work).
 FUZZ_SECONDS ?= 60
+FUZZ_RUNS    ?=
+FUZZ_TIMEOUT ?= 10
+FUZZ_DIR     := build/fuzz
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.cpp,%,$(wildcard tests/fuzz/*.cpp))
-FUZZ_SRC_multipart := common/multipart.cpp common/text.cpp common/http.cpp
+FUZZ_CXXFLAGS := -std=c++20 -g -O1 -Wall -Wextra -Werror -Wno-missing-field-initializers -pthread \
+  -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CPPFLAGS := -Icommon -I/usr/include/postgresql -DFMT_HEADER_ONLY -MMD -MP
+FUZZ_COMMON_OBJ := $(COMMON_SRC:%.cpp=$(FUZZ_DIR)/obj/%.o)
+# The same targets in the normal build, for the corpus replay suite (tests/fuzz_corpus.cpp, no
+# clang needed): each one's LLVMFuzzerTestOneInput becomes fuzz_<target>, so all link into one binary.
+FUZZ_REPLAY_OBJ := $(FUZZ_TARGETS:%=$(BUILD)/obj/tests/fuzz/%.o)
+$(FUZZ_REPLAY_OBJ): CPPFLAGS += -DLLVMFuzzerTestOneInput=fuzz_$(basename $(@F))
+$(BUILD)/tests/fuzz_corpus: $(FUZZ_REPLAY_OBJ)
+.PHONY: fuzz-setup
 fuzz: $(FUZZ_TARGETS:%=fuzz-%)
-fuzz-%: tests/fuzz/%.cpp
+fuzz-setup:
 	@scripts/setup fuzz
-	@mkdir -p build/fuzz/$*
-	clang++ -std=c++20 -g -O1 -Icommon -DFMT_HEADER_ONLY -fsanitize=fuzzer,address,undefined $< $(FUZZ_SRC_$*) -o build/fuzz/$*-fuzzer
-	build/fuzz/$*-fuzzer -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/fuzz/$* tests/fuzz/corpus/$*
+$(FUZZ_DIR)/obj/%.o: %.cpp Makefile | fuzz-setup
+	@mkdir -p $(@D)
+	clang++ $(FUZZ_CPPFLAGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(FUZZ_DIR)/lib/libcommon.a: $(FUZZ_COMMON_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+$(FUZZ_DIR)/bin/%: $(FUZZ_DIR)/obj/tests/fuzz/%.o $(FUZZ_DIR)/lib/libcommon.a
+	@mkdir -p $(@D)
+	clang++ $(FUZZ_CXXFLAGS) -fsanitize=fuzzer $< $(FUZZ_DIR)/lib/libcommon.a $(LDLIBS) -o $@
+fuzz-%: $(FUZZ_DIR)/bin/%
+	@mkdir -p $(FUZZ_DIR)/$*
+	$< -max_total_time=$(FUZZ_SECONDS) $(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS)) -timeout=$(FUZZ_TIMEOUT) -print_final_stats=1 \
+	  -artifact_prefix=$(FUZZ_DIR)/$*- $(FUZZ_DIR)/$* tests/fuzz/corpus/$* $(wildcard tests/fuzz/regressions/$*)
 
 clean:
 	rm -rf build
 
+-include $(wildcard $(FUZZ_DIR)/obj/*/*.d $(FUZZ_DIR)/obj/tests/fuzz/*.d) $(FUZZ_REPLAY_OBJ:.o=.d)
 -include $(COMMON_OBJ:.o=.d) $(HANDLER_OBJ:.o=.d) $(TEST_SUPPORT_OBJ:.o=.d) $(TEST_BIN:$(BUILD)/tests/%=$(BUILD)/obj/tests/%.d) $(FUNCTIONS:%=$(BUILD)/obj/functions/%/main.d)
