@@ -21,6 +21,7 @@
 // Every target (tests/fuzz/<target>.cpp), one line each; every_target_is_replayed fails when one
 // is left out.
 #define FUZZ_TARGETS(X) \
+    X(cookies)          \
     X(multipart)
 
 #define DECLARE_TARGET(name) extern "C" int fuzz_##name(const uint8_t* data, size_t size);
