@@ -22,7 +22,8 @@
 // is left out.
 #define FUZZ_TARGETS(X) \
     X(cookies)          \
-    X(multipart)
+    X(multipart)        \
+    X(urlencoded)
 
 #define DECLARE_TARGET(name) extern "C" int fuzz_##name(const uint8_t* data, size_t size);
 FUZZ_TARGETS(DECLARE_TARGET)
