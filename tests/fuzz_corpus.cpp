@@ -22,6 +22,7 @@
 // is left out.
 #define FUZZ_TARGETS(X) \
     X(cookies)          \
+    X(json_body)        \
     X(multipart)        \
     X(urlencoded)
 
