@@ -24,6 +24,7 @@
     X(cookies)          \
     X(json_body)        \
     X(multipart)        \
+    X(telegram_auth)    \
     X(urlencoded)
 
 #define DECLARE_TARGET(name) extern "C" int fuzz_##name(const uint8_t* data, size_t size);
