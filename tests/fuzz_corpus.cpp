@@ -22,6 +22,7 @@
 // is left out.
 #define FUZZ_TARGETS(X) \
     X(cookies)          \
+    X(epayco)           \
     X(json_body)        \
     X(multipart)        \
     X(telegram_auth)    \
