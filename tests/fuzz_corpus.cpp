@@ -26,6 +26,7 @@
     X(json_body)        \
     X(multipart)        \
     X(telegram_auth)    \
+    X(telegram_update)  \
     X(urlencoded)
 
 #define DECLARE_TARGET(name) extern "C" int fuzz_##name(const uint8_t* data, size_t size);
