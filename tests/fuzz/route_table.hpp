@@ -62,6 +62,7 @@ inline constexpr DocumentedRoute documented_routes[] = {
     {"live", "GET", "/api/webapp/live/streams/:id/token", 0},
     {"live", "POST", "/api/webapp/live/streams/:id/heartbeat", 0},
     {"live", "POST", "/api/webapp/live/streams/:id/end", 0},
+    {"metrics", "GET", "/metrics", 0},
     {"payment", "GET", "/api/payment/plans", 0},
     {"payment", "POST", "/api/payment/create-subscription", 1024},
     {"payment", "POST", "/api/payment/donations", 2048},
