@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """A local stand-in for the Telegram Bot API and ePayco's APIs that records calls.
 
-  fake_bot_api.py PORT_FILE
+  fake_bot_api.py PORT_FILE [ADDRESS]
 
-Binds 127.0.0.1 on a free port and writes the port to PORT_FILE. Every POST to /bot<token>/<method>
+Binds ADDRESS (127.0.0.1 by default; another host's programs reach it on a network namespace's
+address) on a free port and writes the port to PORT_FILE. Every POST to /bot<token>/<method>
 is answered like Telegram, in the current mode, and recorded once it has been answered OK.
 Control (for tests):
   POST /__mode   {"mode": "ok" | "fail500" | "429" | "403", "retry_after": 1, "delay_ms": 0}
@@ -110,7 +111,7 @@ class Handler(BaseHTTPRequestHandler):
                                    extra2: p.extra2 || '', extra3: p.extra3 || ''});
     location.href = '%s/checkout-page?' + q;
   }};
-}}};""" % ("http://127.0.0.1:%d" % self.server.server_address[1]))
+}}};""" % ("http://%s:%d" % self.server.server_address))
         if url.path == "/miniapp-host":
             # Telegram's web client: the Mini App in a cross-site iframe.
             return self.page(200, "text/html; charset=utf-8", '<!doctype html><title>Telegram Web</title>'
@@ -220,7 +221,7 @@ class Handler(BaseHTTPRequestHandler):
 
 ThreadingHTTPServer.request_queue_size = 512  # a verifier asks about many references at once
 ThreadingHTTPServer.daemon_threads = True
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+server = ThreadingHTTPServer((sys.argv[2] if len(sys.argv) > 2 else "127.0.0.1", 0), Handler)
 with open(sys.argv[1] + ".tmp", "w") as f:
     f.write(str(server.server_address[1]))
 import os

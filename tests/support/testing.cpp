@@ -264,7 +264,7 @@ size_t on_header(char* data, size_t size, size_t n, void* out) {
 }  // namespace
 
 HttpResult http(const std::string& method, const std::string& url, const std::string& body,
-                const std::vector<std::string>& headers, long timeout_ms) {
+                const std::vector<std::string>& headers, long timeout_ms, const std::string& ca_file) {
     HttpResult result;
     CURL* c = curl_easy_init();
     curl_slist* list = nullptr;
@@ -278,6 +278,7 @@ HttpResult http(const std::string& method, const std::string& url, const std::st
     }
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+    if (!ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, ca_file.c_str());
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &result.body);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);

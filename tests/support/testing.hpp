@@ -109,7 +109,9 @@ struct HttpResult {
     double seconds = 0;
     std::optional<std::string> header(std::string_view lower_name) const { return pnptv::find_value(headers, lower_name); }
 };
+// An https URL is checked against `ca_file` when one is given (a test's own certificate), else
+// against the system's authorities.
 HttpResult http(const std::string& method, const std::string& url, const std::string& body = {},
-                const std::vector<std::string>& headers = {}, long timeout_ms = 5000);
+                const std::vector<std::string>& headers = {}, long timeout_ms = 5000, const std::string& ca_file = {});
 
 }  // namespace testing
