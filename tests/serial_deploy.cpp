@@ -66,24 +66,6 @@ Host& host() {
     return h;
 }
 
-// "status 200 N" lines and the error counts of scripts/bench/statuses.lua.
-struct Load {
-    long long ok = 0, other = 0;
-    std::string errors;
-};
-Load read_load(const std::string& output) {
-    Load load;
-    size_t at = 0;
-    while ((at = output.find("status ", at)) != std::string::npos) {
-        size_t end = output.find('\n', at);
-        std::string line = output.substr(at + 7, end - at - 7);
-        long long n = std::stoll(line.substr(line.find(' ') + 1));
-        (line.rfind("200 ", 0) == 0 ? load.ok : load.other) += n;
-        at = end;
-    }
-    if (size_t e = output.find("errors "); e != std::string::npos) load.errors = output.substr(e, output.find('\n', e) - e);
-    return load;
-}
 
 }  // namespace
 
@@ -133,7 +115,7 @@ echo old=$(ps -eo args | grep -c "^$root/releases/v1/bin/" || true) run=$(ls "$d
     BOOST_TEST(r.output.find("v2 is active") != std::string::npos, r.output);
     BOOST_TEST(r.output.find("rc=0") != std::string::npos, r.output);
     for (const char* path : {"--- /health", "--- /auth/"}) {
-        Load load = read_load(r.output.substr(r.output.find(path)));
+        testing::WrkLoad load = testing::read_wrk_load(r.output.substr(r.output.find(path)));
         BOOST_TEST(load.ok > 500, path << ": " << load.ok);
         BOOST_TEST(load.other == 0, path << " " << r.output);
         BOOST_TEST(load.errors == "errors connect=0 read=0 write=0 timeout=0", path << " " << load.errors);

@@ -590,23 +590,6 @@ BalancerLog read_balancer_log(const std::string& text) {
     }
     return log;
 }
-// "status 200 N" lines and the error counts of scripts/bench/statuses.lua.
-struct Load {
-    long long ok = 0, other = 0;
-    std::string errors;
-};
-Load read_load(const std::string& output) {
-    Load load;
-    size_t at = 0;
-    while ((at = output.find("status ", at)) != std::string::npos) {
-        size_t end = output.find('\n', at);
-        std::string line = output.substr(at + 7, end - at - 7);
-        (line.rfind("200 ", 0) == 0 ? load.ok : load.other) += std::stoll(line.substr(line.find(' ') + 1));
-        at = end;
-    }
-    if (size_t e = output.find("errors "); e != std::string::npos) load.errors = output.substr(e, output.find('\n', e) - e);
-    return load;
-}
 }  // namespace
 
 // Last: it kills a host.
@@ -650,7 +633,7 @@ BOOST_AUTO_TEST_CASE(a_host_dying_under_load_loses_no_request_the_balancer_can_r
     BOOST_TEST_REQUIRE(testing::wait_for([&] { return done("/wrk_health.out") && done("/wrk_auth_.out"); }, seconds + 40));
     for (const char* file : {"/wrk_health.out", "/wrk_auth_.out"}) {
         const std::string out = h.text(h.dir + file);
-        Load load = read_load(out);
+        testing::WrkLoad load = testing::read_wrk_load(out);
         BOOST_TEST(load.ok > 100, file << ": " << out);
         BOOST_TEST(load.other == 0, file << ": " << out);
         BOOST_TEST(load.errors == "errors connect=0 read=0 write=0 timeout=0", file << ": " << out);

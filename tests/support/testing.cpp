@@ -196,6 +196,19 @@ bool wait_for(const std::function<bool()>& condition, double seconds) {
     }
 }
 
+WrkLoad read_wrk_load(const std::string& output) {
+    WrkLoad load;
+    size_t at = 0;
+    while ((at = output.find("status ", at)) != std::string::npos) {
+        size_t end = output.find('\n', at);
+        std::string line = output.substr(at + 7, end - at - 7);
+        (line.rfind("200 ", 0) == 0 ? load.ok : load.other) += std::stoll(line.substr(line.find(' ') + 1));
+        at = end;
+    }
+    if (size_t e = output.find("errors "); e != std::string::npos) load.errors = output.substr(e, output.find('\n', e) - e);
+    return load;
+}
+
 bool full_system_tests() {
     const char* full = std::getenv("PNPTV_TEST_FULL");
     return full && std::string_view(full) == "1";

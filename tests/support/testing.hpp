@@ -64,6 +64,14 @@ bool wait_for(const std::function<bool()>& condition, double seconds = 10);
 // A random positive number (40 bits) for ids no other test uses (telegram ids, update ids, refs).
 long long unique_number();
 
+// What wrk reported through scripts/bench/statuses.lua: answers with status 200, any other, and
+// its error line ("errors connect=0 read=0 write=0 timeout=0").
+struct WrkLoad {
+    long long ok = 0, other = 0;
+    std::string errors;
+};
+WrkLoad read_wrk_load(const std::string& output);
+
 // The long versions of the system tests (deploy under load, the network-namespace hosts, the
 // fault tests): PNPTV_TEST_FULL=1, which `make test-system` sets. `make test` runs the short ones.
 bool full_system_tests();
