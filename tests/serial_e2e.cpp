@@ -15,12 +15,12 @@
 #include "urlencoded.hpp"
 
 using testing::Browser;
-using testing::E2eStack;
+using testing::Stack;
 
 namespace {
 
-E2eStack& stack() {
-    static E2eStack s;
+Stack& stack() {
+    static Stack s;
     return s;
 }
 

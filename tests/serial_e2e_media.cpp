@@ -11,14 +11,14 @@
 #include "e2e.hpp"
 
 using testing::Browser;
-using testing::E2eStack;
+using testing::Stack;
 
 namespace {
 
-E2eStack& stack() {
+Stack& stack() {
     // The fake Navidrome's password; a PRIME-only station, so a free member meets the reason there
     // is no player; a one-second cache, so the page's refresh sees a change of song at once.
-    static E2eStack s("NAVIDROME_PASSWORD=sesame RADIO_LISTENERS=prime RADIO_CACHE_SECONDS=1");
+    static Stack s("NAVIDROME_PASSWORD=sesame RADIO_LISTENERS=prime RADIO_CACHE_SECONDS=1");
     return s;
 }
 

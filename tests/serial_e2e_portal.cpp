@@ -13,12 +13,12 @@
 #include "e2e.hpp"
 
 using testing::Browser;
-using testing::E2eStack;
+using testing::Stack;
 
 namespace {
 
-E2eStack& stack() {
-    static E2eStack s;
+Stack& stack() {
+    static Stack s;
     return s;
 }
 

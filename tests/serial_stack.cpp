@@ -1,7 +1,8 @@
-// The real stack (scripts/stack: PostgreSQL, Redis, nginx, spawn-fcgi + multiwatch functions) in
-// a folder of its own on free ports, driven from outside through nginx. One stack serves the
-// suite (each test leaves it as it found it); it lives under a folder only its owner can enter,
-// as a clone in /root does. Serial: it stops and starts its own PostgreSQL and Redis.
+// The real stack (tests/support/stack.hpp: PostgreSQL, Redis, nginx, spawn-fcgi + multiwatch
+// functions) in a folder of its own on free ports, driven from outside through nginx. One stack
+// serves the suite (each test leaves it as it found it); it lives under a folder only its owner
+// can enter, as a clone in /root does. Serial: it stops and starts its own PostgreSQL and Redis.
+// The outages under load, killed workers and slow clients are serial_faults'.
 #define BOOST_TEST_MODULE serial_stack
 #include <boost/test/unit_test.hpp>
 
@@ -18,6 +19,7 @@
 #include "crypto.hpp"
 #include "epayco.hpp"
 #include "pg.hpp"
+#include "stack.hpp"
 #include "telegram_auth.hpp"
 #include "testing.hpp"
 #include "text.hpp"
@@ -25,42 +27,22 @@
 
 namespace {
 
-const std::string fake_api = testing::start_fake_api();  // ePayco's validation, for payment-worker
+using testing::Stack;
 
-struct Stack {
-    std::string parent = testing::temp_dir();  // made 0700 below
-    std::string dir = parent + "/stack";
-    int port = testing::free_port();
-    std::string env = "export PNPTV_ENV_FILE=env.example STACK_RUN_DIR='" + dir + "' STACK_HTTP_PORT=" + std::to_string(port) +
-                      " STACK_PG_PORT=" + std::to_string(testing::free_port()) +
-                      " STACK_REDIS_PORT=" + std::to_string(testing::free_port()) + " STACK_WORKERS=2" +
-                      " EPAYCO_API_BASE='" + fake_api + "'" +
-                      // The fake's station, for PRIME members only.
-                      " RADIO_STREAM_URL='" + fake_api + "/radio.mp3' RADIO_LISTENERS=prime" +
-                      // A proxy on this host may name the client (the fail2ban test's clients).
-                      " TRUSTED_PROXIES=127.0.0.1\n"
-                      // The stack's own services, not the test run's (the environment would win).
-                      "unset DATABASE_URL REDIS_URL\n";
-    std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port) + path; }
-
-    Stack() {
-        BOOST_TEST_REQUIRE(testing::shell("chmod 700 '" + parent + "'").status == 0);
-        // The README's first command, as a new user on a VPS would type it (the folder private).
-        auto r = testing::shell(env + "make --no-print-directory run");
-        BOOST_TEST_REQUIRE(r.status == 0, r.output);
-        BOOST_TEST(r.output.find("PNPtv is running at http://127.0.0.1:" + std::to_string(port) + "/") != std::string::npos, r.output);
-        if (geteuid() == 0) {  // the postgres account can't enter the folder: the cluster lives elsewhere, and says so
-            BOOST_TEST(r.output.find("so its cluster is in /var/tmp/pnptv-pg/") != std::string::npos, r.output);
-            BOOST_TEST(testing::shell("readlink '" + dir + "/pg'").output.rfind("/var/tmp/pnptv-pg/", 0) == 0u);
-        }
-    }
-    ~Stack() { testing::shell(env + "scripts/stack stop; pg_forget \"$STACK_RUN_DIR\""); }
-    testing::ShellResult sh(const std::string& script) const { return testing::shell(env + script); }
-};
-
-// The suite's stack, started on first use and stopped at exit.
+// The suite's stack (tests/support/stack.hpp), started on first use as the README's first command
+// (`make run`, a new user on a VPS with a private folder) and stopped at exit. A proxy on this
+// host may name the client (the fail2ban test's clients); the radio is for PRIME members only.
 Stack& stack() {
-    static Stack s;
+    static Stack s("RADIO_LISTENERS=prime TRUSTED_PROXIES=127.0.0.1");
+    static const bool checked = [] {
+        BOOST_TEST(s.started.find("PNPtv is running at http://127.0.0.1:" + std::to_string(s.port) + "/") != std::string::npos, s.started);
+        if (geteuid() == 0) {  // the postgres account can't enter the folder: the cluster lives elsewhere, and says so
+            BOOST_TEST(s.started.find("so its cluster is in /var/tmp/pnptv-pg/") != std::string::npos, s.started);
+            BOOST_TEST(s.sh("readlink '" + s.dir + "/pg'").output.rfind("/var/tmp/pnptv-pg/", 0) == 0u);
+        }
+        return true;
+    }();
+    (void)checked;
     return s;
 }
 
@@ -225,26 +207,6 @@ BOOST_AUTO_TEST_CASE(production_nginx_config_passes_nginx_t) {
     BOOST_TEST(r.output.find("refused=1") != std::string::npos, r.output);
 }
 
-namespace {
-// Logs in through nginx exactly as the widget's JavaScript would; returns "connect.sid=…".
-std::string log_in_through_nginx(const Stack& stack, long long telegram_id) {
-    const std::string token = "123456:TEST-TOKEN-abc";  // env.example's local bot token
-    pnptv::Pairs f = {{"id", std::to_string(telegram_id)}, {"first_name", "Nginx"}, {"auth_date", std::to_string(std::time(nullptr))}};
-    std::string hash = pnptv::to_hex(pnptv::hmac_sha256(pnptv::sha256(token), pnptv::data_check_string(f)));
-    pnptv::Json body = {{"id", telegram_id}, {"first_name", "Nginx"}, {"auth_date", std::stoll(f[2].second)}, {"hash", hash}};
-    auto state = testing::http("GET", stack.url("/api/webapp/auth/telegram/state"));
-    BOOST_TEST_REQUIRE(state.status == 200, state.status << " " << state.body);
-    std::string state_cookie = state.header("set-cookie").value_or("");
-    state_cookie = state_cookie.substr(0, state_cookie.find(';'));
-    std::string value = testing::body_json({200, {}, {}, state.body})["state"];
-    auto r = testing::http("POST", stack.url("/api/webapp/auth/telegram?state=" + value), body.dump(),
-                           {"Content-Type: application/json", "Cookie: " + state_cookie});
-    BOOST_TEST_REQUIRE(r.status == 200, r.body);
-    std::string c = r.header("set-cookie").value_or("");
-    return c.substr(0, c.find(';'));
-}
-}  // namespace
-
 BOOST_AUTO_TEST_CASE(the_guard_protects_pages_through_nginx) {
     Stack& stack = ::stack();
     for (const char* page : {"/hub/", "/media/", "/hangouts/", "/portal/"}) {
@@ -256,7 +218,7 @@ BOOST_AUTO_TEST_CASE(the_guard_protects_pages_through_nginx) {
     BOOST_TEST(anon.header("location").value_or("") == "/auth/?redirect=%2Fhub%2F%3Ftab%3Dfeed");
     BOOST_TEST(testing::http("GET", stack.url("/auth/")).status == 200);  // the login page is public
 
-    std::string cookie = log_in_through_nginx(stack, 3000000001);
+    std::string cookie = stack.log_in(3000000001);
     auto hub = testing::http("GET", stack.url("/hub/"), {}, {"Cookie: " + cookie, "X-User-Role: admin", "X-User-Id: 999999"});
     BOOST_TEST(hub.status == 200);
     BOOST_TEST(hub.body.find("id=\"feed\"") != std::string::npos);  // the hub page itself
@@ -300,7 +262,7 @@ BOOST_AUTO_TEST_CASE(the_guard_protects_pages_through_nginx) {
 
 BOOST_AUTO_TEST_CASE(uploads_and_videos_are_served_by_nginx_itself) {
     Stack& stack = ::stack();
-    const std::string cookie = log_in_through_nginx(stack, 3000000002);
+    const std::string cookie = stack.log_in(3000000002);
     // An avatar through nginx and the function; nginx serves the file from UPLOADS_DIR, cached.
     const std::string boundary = "stackBoundary";
     auto form = [&](const std::string& bytes) {
@@ -360,7 +322,7 @@ BOOST_AUTO_TEST_CASE(uploads_and_videos_are_served_by_nginx_itself) {
 
 BOOST_AUTO_TEST_CASE(redis_down_never_lets_a_page_through) {
     Stack& stack = ::stack();
-    std::string cookie = log_in_through_nginx(stack, 3000000002);
+    std::string cookie = stack.log_in(3000000002);
     BOOST_TEST(testing::http("GET", stack.url("/hub/"), {}, {"Cookie: " + cookie}).status == 200);
     BOOST_TEST_REQUIRE(stack.sh("redis_stop \"$STACK_RUN_DIR\"").status == 0);
     for (int i = 0; i < 5; ++i) {
@@ -380,7 +342,7 @@ BOOST_AUTO_TEST_CASE(redis_down_never_lets_a_page_through) {
 BOOST_AUTO_TEST_CASE(epayco_confirmations_through_nginx_under_races_and_outages) {
     // The fake ePayco validation endpoint the stack was started with (EPAYCO_API_BASE).
     std::string fake_dir = testing::temp_dir();
-    const std::string& fake_url = fake_api;
+    const std::string& fake_url = ::stack().fake;
     Stack& stack = ::stack();
     std::string db_url = testing::last_line(stack.sh("pg_url \"$STACK_RUN_DIR\"").output);
     pnptv::Pg pg(db_url);
@@ -451,8 +413,8 @@ bool has_line(const std::string& path, const std::string& text) { return read_te
 BOOST_AUTO_TEST_CASE(chat_reaches_websocket_and_eventsource_subscribers_through_nginx) {
     Stack& stack = ::stack();
     const std::string dir = testing::temp_dir();
-    const std::string ana = log_in_through_nginx(stack, 3000000101), ben = log_in_through_nginx(stack, 3000000102),
-                      carl = log_in_through_nginx(stack, 3000000103);
+    const std::string ana = stack.log_in(3000000101), ben = stack.log_in(3000000102),
+                      carl = stack.log_in(3000000103);
     BOOST_TEST_REQUIRE(stack.sh("PNPTV_ENV_FILE=\"$STACK_RUN_DIR/env\" scripts/make-admin 3000000101").status == 0);
     const std::string post_uri = stack.url(std::string(chat::rooms_path) + "community/messages");
     auto post = [&](const std::string& cookie, const std::string& text) {
@@ -707,18 +669,18 @@ BOOST_AUTO_TEST_CASE(nginx_streams_the_radio_to_who_may_listen) {
     auto nobody = testing::http("GET", url);
     BOOST_TEST(nobody.status == 401);
     BOOST_TEST(testing::body_json({401, {}, {}, nobody.body})["error"]["code"] == "unauthenticated");
-    const std::string free = log_in_through_nginx(stack, 3000000201);
+    const std::string free = stack.log_in(3000000201);
     auto upsell = testing::http("GET", url, {}, {"Cookie: " + free});
     BOOST_TEST(upsell.status == 403);
     BOOST_TEST(upsell.body.find("ID3") == std::string::npos);
-    const std::string member = log_in_through_nginx(stack, 3000000202);
+    const std::string member = stack.log_in(3000000202);
     BOOST_TEST_REQUIRE(stack.sh("PNPTV_ENV_FILE=\"$STACK_RUN_DIR/env\" scripts/make-admin 3000000202").status == 0);
     auto audio = testing::http("GET", url, {}, {"Cookie: " + member});
     BOOST_TEST(audio.status == 200);
     BOOST_TEST(audio.header("content-type").value_or("") == "audio/mpeg");
     BOOST_TEST(audio.body.rfind("ID3pnptv-radio-bytes", 0) == 0u);
     // The station never sees a session, and nobody reaches it but through the check.
-    BOOST_TEST(testing::http("GET", fake_api + "/__station_cookies").body == "{\"count\": 0}");
+    BOOST_TEST(testing::http("GET", stack.fake + "/__station_cookies").body == "{\"count\": 0}");
     BOOST_TEST(testing::http("GET", stack.url("/__radio/stream"), {}, {"Cookie: " + member}).status == 404);
     auto now = testing::http("GET", stack.url("/api/webapp/radio/now-playing"));
     BOOST_TEST(now.body.find("radio.mp3") == std::string::npos);
@@ -752,7 +714,7 @@ BOOST_AUTO_TEST_CASE(nginx_answers_bad_requests_with_json) {
     BOOST_TEST(login_policy.find("epayco") == std::string::npos, login_policy);
     BOOST_TEST(login_policy.find("unsafe-inline") == std::string::npos, login_policy);
     const std::string pay_policy = testing::http("GET", stack.url("/pay/")).header("content-security-policy").value_or("");
-    BOOST_TEST(pay_policy.find("script-src 'self' https://checkout.epayco.co") != std::string::npos, pay_policy);
+    BOOST_TEST(pay_policy.find("script-src 'self' " + stack.fake) != std::string::npos, pay_policy);  // EPAYCO_CHECKOUT_BASE
     BOOST_TEST(pay_policy.find("telegram.org;") == std::string::npos, pay_policy);
     BOOST_TEST(testing::http("GET", stack.url("/api/payment/plans")).header("content-security-policy").value_or("") ==
                "default-src 'none'; frame-ancestors 'self'");

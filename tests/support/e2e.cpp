@@ -9,54 +9,19 @@
 #include <filesystem>
 #include <stdexcept>
 
-
 namespace testing {
 
 namespace {
 
 const std::string bot_token = "123456:TEST-TOKEN-abc";  // env.example's TELEGRAM_BOT_TOKEN
 
-std::string quoted(const std::string& s) {
-    std::string out = "'";
-    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
-}
-
 }  // namespace
-
-E2eStack::E2eStack(const std::string& extra) {
-    env = "export PNPTV_ENV_FILE=env.example STACK_RUN_DIR='" + dir + "' STACK_HTTP_PORT=" + std::to_string(port) +
-          " STACK_PG_PORT=" + std::to_string(free_port()) + " STACK_REDIS_PORT=" + std::to_string(free_port()) +
-          " STACK_WORKERS=2 PUBLIC_BASE_URL=http://127.0.0.1:" + std::to_string(port) +
-          " TELEGRAM_OAUTH_BASE='" + fake + "' TELEGRAM_API_BASE='" + fake + "' EPAYCO_API_BASE='" + fake + "'" +
-          " EPAYCO_APIFY_BASE='" + fake + "' EPAYCO_CHECKOUT_BASE='" + fake + "' RADIO_STREAM_URL='" + fake + "/radio.mp3'" +
-          " NAVIDROME_URL='" + fake + "' MINIAPP_FRAME_ANCESTORS='https://web.telegram.org " + telegram_web() + "' " + extra +
-          "\nunset DATABASE_URL REDIS_URL\n";
-    if (shell("chmod 700 '" + parent + "'").status != 0) throw std::runtime_error("can't make the stack's folder private");
-    auto r = shell(env + "make --no-print-directory run");
-    if (r.status != 0) throw std::runtime_error("make run failed:\n" + r.output);
-}
-
-E2eStack::~E2eStack() { shell(env + "scripts/stack stop; pg_forget \"$STACK_RUN_DIR\""); }
-
-std::string E2eStack::url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port) + path; }
-
-std::string E2eStack::telegram_web() const { return "http://localhost:" + fake.substr(fake.rfind(':') + 1); }
-
-ShellResult E2eStack::sh(const std::string& script) const { return shell(env + script); }
-
-std::string E2eStack::sql(const std::string& statement) const {
-    auto r = sh("psql \"$(pg_url \"$STACK_RUN_DIR\")\" -qAt -v ON_ERROR_STOP=1 -c " + quoted(statement));
-    if (r.status != 0) throw std::runtime_error("sql failed: " + statement + "\n" + r.output);
-    while (!r.output.empty() && r.output.back() == '\n') r.output.pop_back();
-    return r.output;
-}
 
 pnptv::Json signed_login(long long telegram_id, const std::string& first_name) {
     return widget_json(signed_widget_fields(bot_token, telegram_id, first_name, "e2e" + std::to_string(telegram_id), std::time(nullptr)));
 }
 
-long long log_in(Browser& browser, const E2eStack& stack, long long telegram_id, const std::string& first_name,
+long long log_in(Browser& browser, const Stack& stack, long long telegram_id, const std::string& first_name,
                  const std::string& page) {
     auto prepared = http("POST", stack.fake + "/__oauth_login", signed_login(telegram_id, first_name).dump());
     if (prepared.status != 200) throw std::runtime_error("the fake OAuth page did not take the login");

@@ -1,34 +1,16 @@
-// e2e.hpp — the end-to-end tests' world: the real stack (`make run`, as serial_stack starts it)
-// on free ports with the local fakes for Telegram's OAuth page, ePayco (checkout page, validation)
+// e2e.hpp — the end-to-end tests' world: the real stack (stack.hpp: `make run` on free ports)
+// with the local fakes for Telegram's OAuth page, ePayco (checkout page, validation)
 // and the radio, a headless Chromium, and what a person does first (log in, confirm 18+).
 #pragma once
 
 #include <string>
 
 #include "http.hpp"
+#include "stack.hpp"
 #include "testing.hpp"
 #include "webdriver.hpp"
 
 namespace testing {
-
-struct E2eStack {
-    std::string fake = start_fake_api();  // Telegram's OAuth page, ePayco, the radio: base URL
-    std::string parent = temp_dir();      // made 0700: the stack lives where only its owner enters
-    std::string dir = parent + "/stack";
-    int port = free_port();
-    std::string env;                      // the shell lines every stack command starts with
-
-    // `extra`: more settings for the stack (NAME=value words, already shell-quoted).
-    explicit E2eStack(const std::string& extra = {});
-    ~E2eStack();
-    std::string url(const std::string& path) const;
-    // The fake under another host name, so another site than the stack's: Telegram's web client,
-    // which the stack lets frame its pages (MINIAPP_FRAME_ANCESTORS).
-    std::string telegram_web() const;
-    ShellResult sh(const std::string& script) const;
-    // One SQL statement on the stack's database (psql -At): its output, trailing newline dropped.
-    std::string sql(const std::string& statement) const;
-};
 
 // The Telegram login widget's fields for a person, signed with the stack's bot token
 // (env.example's TELEGRAM_BOT_TOKEN), as a JSON object.
@@ -37,7 +19,7 @@ pnptv::Json signed_login(long long telegram_id, const std::string& first_name);
 // Logs the browser in as that person the way a new visitor does: open `page`, be sent to /auth/,
 // press "Log in with Telegram", come back from Telegram's (fake) OAuth page, land on `page`.
 // Leaves the 18+ gate to the caller. Returns the users row's id.
-long long log_in(Browser& browser, const E2eStack& stack, long long telegram_id, const std::string& first_name,
+long long log_in(Browser& browser, const Stack& stack, long long telegram_id, const std::string& first_name,
                  const std::string& page = "/hub/");
 
 // Confirms 18+ on the gate when it shows; waits for the page's <main> to be shown.
