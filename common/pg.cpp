@@ -102,7 +102,16 @@ PgResult Pg::exec(std::string_view sql, const std::vector<PgParam>& params) {
         throw PgUnavailable();
     }
     const char* state = result.r_ ? PQresultErrorField(result.r_, PG_DIAG_SQLSTATE) : nullptr;
-    throw PgError(result.r_ ? PQresultErrorMessage(result.r_) : PQerrorMessage(conn_), state ? state : "");
+    const std::string sqlstate = state ? state : "";
+    std::string message = result.r_ ? PQresultErrorMessage(result.r_) : PQerrorMessage(conn_);
+    // Class 53, insufficient resources (a full disk, memory, connections): the server can't do
+    // any such work for now, whatever the statement — unavailable, like a lost connection, so the
+    // caller answers 503 and the sender tries again. The connection itself is fine.
+    if (sqlstate.rfind("53", 0) == 0) {
+        log_event(LogLevel::error, "postgres_insufficient_resources", {{"sqlstate", sqlstate}, {"error", message}});
+        throw PgUnavailable();
+    }
+    throw PgError(std::move(message), sqlstate);
 }
 
 void Pg::transaction(const std::function<void()>& body) {

@@ -4,8 +4,9 @@
 // Only parameterised statements exist here (PQexecParams, text format): there is no call that
 // takes SQL with values pasted in. A lost connection is detected before each statement outside
 // a transaction (a server restart leaves EOF on the socket) so the first request after a
-// restart reconnects instead of failing. Unreachable database → PgUnavailable (storage_errors.hpp;
-// the router answers 503 so the sender retries); an SQL error → PgError carrying its SQLSTATE.
+// restart reconnects instead of failing. Unreachable database, or one that lacks a resource
+// (SQLSTATE class 53: a full disk, memory, connections) → PgUnavailable (storage_errors.hpp; the
+// router answers 503 so the sender retries); any other SQL error → PgError carrying its SQLSTATE.
 #pragma once
 
 #include <functional>

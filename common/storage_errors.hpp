@@ -1,4 +1,5 @@
-// storage_errors.hpp — what the storage layer throws when a store can't be reached. Not HTTP
+// storage_errors.hpp — what the storage layer throws when a store can't be reached, or can't do
+// any work for now (PostgreSQL out of disk, memory or connections: SQLSTATE class 53). Not HTTP
 // errors: the storage layer knows nothing of requests. The router turns one into a 503 (with
 // Retry-After) in one place; a daemon waits and tries again.
 #pragma once

@@ -100,6 +100,31 @@ BOOST_AUTO_TEST_CASE(unreachable_database_is_503) {
     }
 }
 
+// PostgreSQL answering that it lacks a resource (SQLSTATE class 53: a full disk, memory, too many
+// connections) is the database being unavailable for now, like a lost connection: a 503 with
+// Retry-After, never a 500. The statement's transaction is rolled back; the connection stays.
+BOOST_AUTO_TEST_CASE(a_full_disk_is_503_and_the_connection_stays) {
+    for (const char* condition : {"disk_full", "insufficient_resources", "out_of_memory", "too_many_connections",
+                                  "configuration_limit_exceeded"}) {
+        BOOST_TEST_CONTEXT(condition) {
+            long long tg = fresh_telegram_id();
+            try {
+                db().transaction([&] {
+                    insert_user(tg);
+                    db().exec(std::string("DO $$ BEGIN RAISE EXCEPTION 'could not extend file' USING ERRCODE = '") + condition + "'; END $$");
+                });
+                BOOST_FAIL("expected PgUnavailable");
+            } catch (const PgUnavailable&) {
+                answered_503(std::current_exception(), "database_unavailable");
+            }
+            BOOST_TEST(db().exec("SELECT count(*) FROM users WHERE telegram_id = $1", {tg}).get_int(0, 0) == 0);
+        }
+    }
+    // Any other error is still the statement's own (a 500, or the handler's to interpret).
+    BOOST_CHECK_EXCEPTION(db().exec("DO $$ BEGIN RAISE EXCEPTION 'nope' USING ERRCODE = 'data_exception'; END $$"), PgError,
+                          [](const PgError& e) { return e.sqlstate == "22000"; });
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(schema)
