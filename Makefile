@@ -154,7 +154,7 @@ test: setup
 # FUZZ_SECONDS. Longer than CI's budget for make test; run before a release.
 test-system: setup
 	@$(MAKE) --no-print-directory -j$(JOBS) all
-	@BUILD=$(BUILD) PNPTV_TEST_FULL=1 tests/run
+	@BUILD=$(BUILD) PNPTV_TEST_FULL=1 TEST_MESSAGES=1 tests/run
 	@$(MAKE) --no-print-directory fuzz
 
 # The browser suites alone (headless Chromium against a stack of their own); screenshots under
