@@ -16,7 +16,6 @@
 #include <string>
 #include <vector>
 
-#include "fuzz/route_table.hpp"
 #include "testing.hpp"
 
 // Every target (tests/fuzz/<target>.cpp), one line each; every_target_is_replayed fails when one
@@ -88,34 +87,3 @@ BOOST_AUTO_TEST_CASE(every_target_is_replayed) {
 #define REPLAY_TARGET(name) \
     BOOST_AUTO_TEST_CASE(name) { replay(#name, fuzz_##name); }
 FUZZ_TARGETS(REPLAY_TARGET)
-
-// The router target matches against a copy of the route tables (tests/fuzz/route_table.hpp):
-// it must be docs/routes.md's, which the docs suite holds to the programs.
-BOOST_AUTO_TEST_CASE(router_target_has_the_documented_routes) {
-    const std::string file = read_file(fs::path(testing::repo_dir()) / "docs/routes.md");
-    const size_t table = file.find("\n## The table\n");
-    BOOST_TEST_REQUIRE(table != std::string::npos);
-    const std::string doc = file.substr(table, file.find("\n## ", table + 1) - table);
-    std::vector<std::string> documented, copied;
-    for (size_t at = doc.find("\n| `"); at != std::string::npos; at = doc.find("\n| `", at + 1)) {
-        const std::string line = doc.substr(at + 1, doc.find('\n', at + 1) - at - 1);
-        // "| `f` | `M` | `/p` | 123 | …": the first three code spans and the body size.
-        std::vector<std::string> cells;
-        size_t pos = 0;
-        for (int i = 0; i < 4; ++i) {
-            const size_t bar = line.find('|', pos);
-            const size_t next = line.find('|', bar + 1);
-            if (bar == std::string::npos || next == std::string::npos) break;
-            std::string cell = line.substr(bar + 1, next - bar - 1);
-            cell.erase(0, cell.find_first_not_of(" `"));
-            cell.erase(cell.find_last_not_of(" `") + 1);
-            cells.push_back(cell);
-            pos = next;
-        }
-        if (cells.size() == 4) documented.push_back(cells[0] + " " + cells[1] + " " + cells[2] + " " + cells[3]);
-    }
-    for (const auto& r : fuzz::documented_routes)
-        copied.push_back(std::string(r.function) + " " + r.method + " " + r.pattern + " " + std::to_string(r.max_body));
-    BOOST_TEST_REQUIRE(!documented.empty());
-    BOOST_TEST((documented == copied), "tests/fuzz/route_table.hpp is not docs/routes.md's table: copy its rows over");
-}
