@@ -305,6 +305,31 @@ BOOST_AUTO_TEST_CASE(two_workers_send_to_one_chat_a_second_apart_and_one_of_them
     BOOST_TEST(attempts.get_int(0, "most") == 1);
 }
 
+// A sender killed just after a send: the worker that takes over starts its pacer from the outbox
+// (what was delivered in the last second), so its first message to that chat still comes a
+// second after the previous sender's, not at once.
+BOOST_AUTO_TEST_CASE(a_worker_taking_over_from_a_killed_sender_keeps_the_chat_a_second_apart) {
+    World& w = fresh_world();
+    long long u = w.add_user(511);
+    const std::string sender_lock = "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 5263440 AND objid = 1";
+    const std::string sender = w.start_worker();
+    BOOST_TEST_REQUIRE(testing::wait_for([&] { return w.pg->exec(sender_lock).rows() == 1; }));  // the first is the sender
+    const std::string other = w.start_worker();
+    BOOST_TEST_REQUIRE(w.wait_for_log("\"event\":\"started\".*\"pid\":" + other + ","));
+    const long long first = w.queue_message(u, 511, "before the kill");
+    BOOST_TEST_REQUIRE(testing::wait_for([&] { return w.row_state(first) == "delivered"; }));
+    w.signal_worker(sender, "9");
+    // Its lock goes with its connection; the row below wakes the other worker (NOTIFY), which takes over.
+    BOOST_TEST_REQUIRE(testing::wait_for([&] { return w.pg->exec(sender_lock).rows() == 0; }));
+    const long long second = w.queue_message(u, 511, "after the kill");
+    BOOST_TEST_REQUIRE(testing::wait_for([&] { return w.row_state(second) == "delivered"; }));
+    std::vector<double> at;
+    for (auto& c : w.calls()) at.push_back(c["at"].get<double>());
+    BOOST_TEST_REQUIRE(at.size() == 2u);
+    BOOST_TEST(at[1] - at[0] >= 0.95, "gap " << at[1] - at[0]);
+    BOOST_TEST(w.pg->exec("SELECT attempts FROM outbox WHERE id = $1", {second}).get_int(0, 0) == 1);  // deferred, not retried
+}
+
 BOOST_AUTO_TEST_CASE(set_webhook_registers_url_secret_and_update_types) {
     World& w = fresh_world();
     auto r = testing::shell("env -u PNPTV_ENV_FILE TELEGRAM_API_BASE='" + w.api + "' TELEGRAM_BOT_TOKEN=123:abc "
@@ -397,6 +422,25 @@ BOOST_AUTO_TEST_CASE(pacing_a_busy_chat_holds_back_no_other_chat) {
     auto other = pacer.reserve(8, t0 + 34ms);          // … so chat 8 goes at once
     BOOST_TEST(other.booked);
     BOOST_TEST(other.wait.count() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(pacing_counts_from_sends_another_sender_made) {
+    const auto t0 = TelegramPacer::Clock::now();
+    TelegramPacer pacer;
+    pacer.remember(7, t0 - 300ms, false);
+    pacer.remember(7, t0 - 900ms, false);  // an older send of the same chat changes nothing
+    auto same_chat = pacer.reserve(7, t0);
+    BOOST_TEST(!same_chat.booked);
+    BOOST_TEST(same_chat.wait.count() == 700);
+    // The overall gap counts from the last remembered send …
+    TelegramPacer overall;
+    overall.remember(8, t0 - 10ms, false);
+    BOOST_TEST(overall.reserve(9, t0).wait.count() == 24);
+    // … and the broadcasts' gap from the last remembered broadcast send.
+    TelegramPacer bulk;
+    bulk.remember(8, t0 - 10ms, true);
+    BOOST_TEST(bulk.reserve(10, t0, true).wait.count() == 32);
+    BOOST_TEST(bulk.reserve(11, t0 + 32ms).wait.count() == 34);
 }
 
 BOOST_AUTO_TEST_CASE(backoff_doubles_with_jitter_up_to_an_hour) {

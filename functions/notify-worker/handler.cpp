@@ -70,11 +70,20 @@ constexpr const char* next_due_sql =
 // another worker takes over at its next pass. The others deliver emails.
 constexpr const char* telegram_sender_sql = R"sql(
 SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()
-                                                  AND classid = 5263440 AND objid = 1 AND objsubid = 2)
-            THEN true ELSE pg_try_advisory_lock(5263440, 1) END AS sender
+                                                  AND classid = 5263440 AND objid = 1 AND objsubid = 2) THEN 'held'
+            WHEN pg_try_advisory_lock(5263440, 1) THEN 'taken'
+            ELSE 'other' END AS sender
 )sql";
 
-bool telegram_sender() { return db().exec(telegram_sender_sql).get_bool(0, "sender"); }
+// What the previous sender sent in the last per-chat gap, as far as it recorded it: a new sender
+// starts its pacer from these, not from nothing (its first message to a chat the previous one
+// just wrote to would go out too soon). A scan of the outbox, once per takeover.
+constexpr const char* recent_sends_sql = R"sql(
+SELECT CASE WHEN payload->>'chat_id' ~ '^-?[0-9]{1,18}$' THEN (payload->>'chat_id')::bigint ELSE 0 END AS chat,
+       EXTRACT(EPOCH FROM clock_timestamp() - delivered_at) * 1000 AS ms_ago, broadcast_id IS NOT NULL AS bulk
+  FROM outbox
+ WHERE kind = 'telegram' AND delivered_at > now() - make_interval(secs => $1::double precision / 1000)
+)sql";
 
 // Test hook: NOTIFY_WORKER_PAUSE_AT=<point> holds the worker there (logging "paused") so a test
 // can kill it at exactly that point. Unset in production.
@@ -88,6 +97,21 @@ void pause_point(const Settings& s, const char* point) {
 TelegramPacer& pacer() {
     static TelegramPacer p;
     return p;
+}
+
+// Whether this process is the Telegram sender, taking over when nobody is.
+bool telegram_sender() {
+    const std::string sender = db().exec(telegram_sender_sql).get(0, "sender");
+    if (sender == "taken") {
+        const auto now = Clock::now();
+        auto recent = db().exec(recent_sends_sql, {static_cast<long long>(TelegramPacer::per_chat_gap.count())});
+        for (int i = 0; i < recent.rows(); ++i) {
+            const auto ago = std::chrono::milliseconds(static_cast<long long>(std::stod(recent.get(i, "ms_ago"))));
+            pacer().remember(recent.get_int(i, "chat"), now - ago, recent.get_bool(i, "bulk"));
+        }
+        log_event(LogLevel::info, "telegram_sender", {{"recent_sends", recent.rows()}});
+    }
+    return sender != "other";
 }
 
 Delivery deliver_telegram(const Settings& s, const OutboxRow& row) {
@@ -168,6 +192,13 @@ TelegramPacer::Slot TelegramPacer::reserve(long long chat_id, Clock::time_point 
     if (last_per_chat_.size() > 10000) last_per_chat_.clear();  // chats seen long ago no longer constrain
     last_per_chat_[chat_id] = start;
     return {true, duration_cast<milliseconds>(start - now)};
+}
+
+void TelegramPacer::remember(long long chat_id, Clock::time_point sent_at, bool bulk) {
+    last_any_ = std::max(last_any_, sent_at);
+    if (bulk) last_bulk_ = std::max(last_bulk_, sent_at);
+    auto& last = last_per_chat_[chat_id];
+    last = std::max(last, sent_at);
 }
 
 Settings Settings::read(SettingsReader& r) {

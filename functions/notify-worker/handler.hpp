@@ -50,6 +50,9 @@ public:
         std::chrono::milliseconds wait;  // booked: before sending (≤ overall_gap); else: until the chat is due
     };
     Slot reserve(long long chat_id, Clock::time_point now, bool bulk = false);
+    // A send another process made (the previous sender's, read from the outbox when this one
+    // takes over): the gaps count from it as from one of ours.
+    void remember(long long chat_id, Clock::time_point sent_at, bool bulk);
 
 private:
     Clock::time_point last_any_{};
