@@ -25,6 +25,7 @@
     X(epayco)           \
     X(json_body)        \
     X(multipart)        \
+    X(request_checks)   \
     X(router)           \
     X(telegram_auth)    \
     X(telegram_update)  \
