@@ -72,8 +72,11 @@ void Pg::ensure_connected() {
         // An idle connection has nothing to say unless the server is ending it (a FATAL message,
         // then EOF after a restart or pg_terminate_backend). Anything waiting to be read, or a
         // bad status, means: start over on a fresh connection instead of failing mid-statement.
+        // So does a transaction left aborted (a ROLLBACK that failed too, out of memory say):
+        // every statement on it would fail until the process restarts.
         pollfd p{PQsocket(conn_), POLLIN, 0};
-        if (PQstatus(conn_) != CONNECTION_OK || poll(&p, 1, 0) != 0) disconnect();
+        if (PQstatus(conn_) != CONNECTION_OK || PQtransactionStatus(conn_) == PQTRANS_INERROR || poll(&p, 1, 0) != 0)
+            disconnect();
     }
     if (conn_) return;
     // connect_timeout first so a value in the URL overrides it.

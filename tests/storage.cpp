@@ -90,6 +90,17 @@ BOOST_AUTO_TEST_CASE(reconnects_after_the_server_drops_it) {
     BOOST_TEST(db().exec("SELECT pg_backend_pid()").get(0, 0) != pid);
 }
 
+// A transaction left aborted (nothing rolled it back) would fail every later statement with
+// 25P02: the next statement starts over on a fresh connection instead.
+BOOST_AUTO_TEST_CASE(an_aborted_transaction_left_behind_is_replaced) {
+    Pg pg(testing::settings<DatabaseSettings>().url);
+    const std::string pid = pg.exec("SELECT pg_backend_pid()").get(0, 0);
+    pg.exec("BEGIN");
+    BOOST_CHECK_THROW(pg.exec("SELECT 1 / 0"), PgError);
+    BOOST_TEST(pg.exec("SELECT 1").get_int(0, 0) == 1);
+    BOOST_TEST(pg.exec("SELECT pg_backend_pid()").get(0, 0) != pid);
+}
+
 BOOST_AUTO_TEST_CASE(unreachable_database_is_503) {
     Pg nowhere("postgresql://pnptv@/pnptv?host=/nonexistent&connect_timeout=1");
     try {
@@ -104,6 +115,7 @@ BOOST_AUTO_TEST_CASE(unreachable_database_is_503) {
 // connections) is the database being unavailable for now, like a lost connection: a 503 with
 // Retry-After, never a 500. The statement's transaction is rolled back; the connection stays.
 BOOST_AUTO_TEST_CASE(a_full_disk_is_503_and_the_connection_stays) {
+    const std::string backend = db().exec("SELECT pg_backend_pid()").get(0, 0);
     for (const char* condition : {"disk_full", "insufficient_resources", "out_of_memory", "too_many_connections",
                                   "configuration_limit_exceeded"}) {
         BOOST_TEST_CONTEXT(condition) {
@@ -118,6 +130,7 @@ BOOST_AUTO_TEST_CASE(a_full_disk_is_503_and_the_connection_stays) {
                 answered_503(std::current_exception(), "database_unavailable");
             }
             BOOST_TEST(db().exec("SELECT count(*) FROM users WHERE telegram_id = $1", {tg}).get_int(0, 0) == 0);
+            BOOST_TEST(db().exec("SELECT pg_backend_pid()").get(0, 0) == backend);  // the same connection, not a new one
         }
     }
     // Any other error is still the statement's own (a 500, or the handler's to interpret).
