@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <map>
 
 #include "../functions/notify-worker/handler.hpp"
@@ -328,6 +329,20 @@ BOOST_AUTO_TEST_CASE(a_worker_taking_over_from_a_killed_sender_keeps_the_chat_a_
     BOOST_TEST_REQUIRE(at.size() == 2u);
     BOOST_TEST(at[1] - at[0] >= 0.95, "gap " << at[1] - at[0]);
     BOOST_TEST(w.pg->exec("SELECT attempts FROM outbox WHERE id = $1", {second}).get_int(0, 0) == 1);  // deferred, not retried
+    // What shows the gap was kept, not merely waited out: the new sender, taking over within the
+    // second, found the first send and deferred the row (a slower takeover proves nothing here).
+    const Json took_over = Json::parse(testing::last_line(
+        testing::shell("grep -h '\"event\":\"telegram_sender\"' '" + w.dir + "/worker.log' | tail -n 1").output));
+    const std::string when = took_over["time"];  // "2026-11-27T05:56:39.016Z"
+    std::tm tm{};
+    BOOST_TEST_REQUIRE(strptime(when.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) != nullptr, when);
+    const double after_first_send = static_cast<double>(timegm(&tm)) + std::stod(when.substr(19, 4)) - at[0];
+    if (after_first_send < 0.9) {
+        BOOST_TEST(took_over["recent_sends"] == 1, took_over.dump());
+        BOOST_TEST(w.pg->exec("SELECT next_attempt_at > created_at FROM outbox WHERE id = $1", {second}).get_bool(0, 0));
+    } else {
+        BOOST_TEST_MESSAGE("inconclusive: the takeover came " << after_first_send << " s after the first send");
+    }
 }
 
 BOOST_AUTO_TEST_CASE(set_webhook_registers_url_secret_and_update_types) {

@@ -77,10 +77,13 @@ SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND 
 
 // What the previous sender sent in the last per-chat gap, as far as it recorded it: a new sender
 // starts its pacer from these, not from nothing (its first message to a chat the previous one
-// just wrote to would go out too soon). A scan of the outbox, once per takeover.
+// just wrote to would go out too soon). A scan of the outbox, once per takeover. The age is from
+// the statement's start and the clock is read after it ends, so any error makes sends seem later,
+// never earlier: a wait a little too long, never too short. chat_id as telegram_chat() reads it.
 constexpr const char* recent_sends_sql = R"sql(
-SELECT CASE WHEN payload->>'chat_id' ~ '^-?[0-9]{1,18}$' THEN (payload->>'chat_id')::bigint ELSE 0 END AS chat,
-       EXTRACT(EPOCH FROM clock_timestamp() - delivered_at) * 1000 AS ms_ago, broadcast_id IS NOT NULL AS bulk
+SELECT CASE WHEN jsonb_typeof(payload->'chat_id') = 'number' AND payload->>'chat_id' ~ '^-?[0-9]{1,18}$'
+            THEN (payload->>'chat_id')::bigint ELSE 0 END AS chat,
+       EXTRACT(EPOCH FROM now() - delivered_at) * 1000 AS ms_ago, broadcast_id IS NOT NULL AS bulk
   FROM outbox
  WHERE kind = 'telegram' AND delivered_at > now() - make_interval(secs => $1::double precision / 1000)
 )sql";
@@ -99,19 +102,24 @@ TelegramPacer& pacer() {
     return p;
 }
 
-// Whether this process is the Telegram sender, taking over when nobody is.
+// Whether this process is the Telegram sender, taking over when nobody is. A new sender's pacer
+// starts from the previous sender's recent sends; if reading them fails, the next pass tries again.
 bool telegram_sender() {
+    static bool primed = false;
     const std::string sender = db().exec(telegram_sender_sql).get(0, "sender");
-    if (sender == "taken") {
-        const auto now = Clock::now();
+    if (sender == "other") return false;
+    if (sender == "taken") primed = false;
+    if (!primed) {
         auto recent = db().exec(recent_sends_sql, {static_cast<long long>(TelegramPacer::per_chat_gap.count())});
+        const auto now = Clock::now();
         for (int i = 0; i < recent.rows(); ++i) {
             const auto ago = std::chrono::milliseconds(static_cast<long long>(std::stod(recent.get(i, "ms_ago"))));
             pacer().remember(recent.get_int(i, "chat"), now - ago, recent.get_bool(i, "bulk"));
         }
+        primed = true;
         log_event(LogLevel::info, "telegram_sender", {{"recent_sends", recent.rows()}});
     }
-    return sender != "other";
+    return true;
 }
 
 Delivery deliver_telegram(const Settings& s, const OutboxRow& row) {
