@@ -465,7 +465,7 @@ BOOST_AUTO_TEST_CASE(redis_killed_payments_and_bans_still_happen_and_reach_the_g
 namespace {
 
 // Slow clients (python, in the background): `headers` connections that send their request's
-// header one byte a second and never finish it, and `bodies` POSTs (to the profile function,
+// header one byte a second and never finish it, and `bodies` PATCHes (to the profile function,
 // Content-Length 1000) that send their body one byte a second for `trickle` seconds, then stop.
 // Each is tagged with the request id `<id>-header-<n>` or `<id>-body-<n>` and writes one JSON line
 // to `out` when nginx answers or hangs up: its kind and id, the seconds since its first and its
@@ -505,8 +505,8 @@ def slow_header(i):
 def slow_body(i):
     rid = '%s-body-%d' % (tag, i)
     s = socket.create_connection(('127.0.0.1', port))
-    s.sendall(b'POST /api/webapp/profile/avatar HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-For: 198.51.100.%d\r\n'
-              b'X-Request-Id: %s\r\nContent-Type: application/octet-stream\r\nContent-Length: 1000\r\n\r\n' % (20 + i, rid.encode()))
+    s.sendall(b'PATCH /api/webapp/profile HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-For: 198.51.100.%d\r\n'
+              b'X-Request-Id: %s\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n' % (20 + i, rid.encode()))
     start = last = time.time()
     while time.time() - start < trickle:
         s.send(b'x')
@@ -541,8 +541,9 @@ for t in threads:
 // and the very function the slow bodies are for answer within a second, and a login from
 // another address goes through. nginx buffers a body before the function sees it, its
 // per-address limits answer the flood, and client_header_timeout / client_body_timeout
-// (nginx/site.conf.in, 10 s; nginx's default is a minute) end the slow clients: nginx logs a
-// 408 and hangs up (for its own timeouts it sends no answer, whatever error_page says).
+// (nginx/site.conf.in, 10 s; nginx's default is a minute; uploads get a minute, which
+// serial_stack checks in the config) end the slow clients: nginx logs a 408 and hangs up (for its
+// own timeouts it sends no answer, whatever error_page says).
 BOOST_AUTO_TEST_CASE(slow_clients_and_a_login_flood_starve_no_one) {
     Stack& s = stack();
     const std::string dir = testing::temp_dir();
@@ -690,11 +691,13 @@ testing::HttpResult first_login(long long telegram_id, int from) {
 // The disk under PostgreSQL's tables full: writes fail inside PostgreSQL (SQLSTATE 53100,
 // disk_full) — a write request answers 503 with the JSON error and Retry-After, as for a lost
 // database (it used to be a 500), never a 500; once space is freed, writes succeed again.
-BOOST_AUTO_TEST_CASE(a_full_disk_answers_503_and_writes_resume_once_space_is_freed) {
-    if (geteuid() != 0) {
-        BOOST_TEST_MESSAGE("skipped: mounting the small filesystem takes root");
-        return;
-    }
+boost::test_tools::assertion_result running_as_root(boost::unit_test::test_unit_id) {
+    boost::test_tools::assertion_result root(geteuid() == 0);
+    root.message() << "mounting the small filesystem takes root";
+    return root;
+}
+
+BOOST_AUTO_TEST_CASE(a_full_disk_answers_503_and_writes_resume_once_space_is_freed, *boost::unit_test::precondition(running_as_root)) {
     Stack& s = stack();
     FullDisk disk(s);
     BOOST_TEST_REQUIRE(disk.ready, disk.output);

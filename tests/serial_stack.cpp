@@ -195,6 +195,10 @@ BOOST_AUTO_TEST_CASE(production_nginx_config_passes_nginx_t) {
         "echo real_ip=$(grep -c 'set_real_ip_from' $d/site.conf) hsts=$(grep -c 'add_header Strict-Transport-Security' $d/site.conf)"
         " tls=$(grep -c 'listen 443 ssl' $d/site.conf) redirect=$(grep -c 'return 301 https://' $d/site.conf)\n"
         "echo media=$(grep -A1 'location ^~ /__media/' $d/site.conf | tr -s ' ' | tr '\\n' ' ')\n"
+        // An upload may pause a minute between two reads; a JSON body, the server's 10 s.
+        "echo upload_timeout=$(grep -A3 'location = /api/webapp/profile/avatar {' $d/site.conf | grep -c 'client_body_timeout 60s;') "
+        "json_timeout=$(grep -A3 'location = /api/webapp/profile {' $d/site.conf | grep -c 'client_body_timeout') "
+        "server_timeout=$(grep -c '^    client_body_timeout 10s;' $d/site.conf)\n"
         "scripts/nginx-conf production --socket-dir /run/pnptv --tls-cert $d/cert.pem --tls-key $d/key.pem --out $d/none.conf "
         "|| echo refused=$?");
     BOOST_TEST(r.output.find("nginx-t-ok") != std::string::npos, r.output);
@@ -205,6 +209,7 @@ BOOST_AUTO_TEST_CASE(production_nginx_config_passes_nginx_t) {
     BOOST_TEST(r.output.find("media= location ^~ /__media/ { internal;") != std::string::npos, r.output);
     BOOST_TEST(r.output.find("give it as --folder") != std::string::npos, r.output);
     BOOST_TEST(r.output.find("refused=1") != std::string::npos, r.output);
+    BOOST_TEST(r.output.find("upload_timeout=1 json_timeout=0 server_timeout=1") != std::string::npos, r.output);
 }
 
 BOOST_AUTO_TEST_CASE(the_guard_protects_pages_through_nginx) {
