@@ -17,7 +17,6 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
-#include <ctime>
 #include <future>
 #include <map>
 #include <sstream>
@@ -673,16 +672,7 @@ struct FullDisk {
 
 // A new person's login (a users row written), from an address of its own (the limits per address).
 testing::HttpResult first_login(long long telegram_id, int from) {
-    const long long now = std::time(nullptr);
-    pnptv::Pairs f = testing::signed_widget_fields("123456:TEST-TOKEN-abc", telegram_id, "Full", "full" + std::to_string(telegram_id), now);
-    const std::string address = "X-Forwarded-For: 203.0.113." + std::to_string(from % 250 + 1);
-    auto state = testing::http("GET", stack().url("/api/webapp/auth/telegram/state"), {}, {address});
-    BOOST_TEST_REQUIRE(state.status == 200, state.body);
-    std::string cookie = state.header("set-cookie").value_or("");
-    cookie = cookie.substr(0, cookie.find(';'));
-    const std::string value = testing::body_json({200, {}, {}, state.body})["state"];
-    return testing::http("POST", stack().url("/api/webapp/auth/telegram?state=" + value), testing::widget_json(f).dump(),
-                         {address, "Content-Type: application/json", "Cookie: " + cookie});
+    return testing::widget_login(stack().url(""), telegram_id, "Full", {"X-Forwarded-For: 203.0.113." + std::to_string(from % 250 + 1)});
 }
 
 }  // namespace

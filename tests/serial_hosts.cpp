@@ -26,7 +26,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <map>
 #include <memory>
 #include <set>
@@ -45,8 +44,7 @@ namespace {
 const std::string net = "10.77.0";
 const std::string db_address = net + ".2", lb_address = net + ".4", a_address = net + ".10", b_address = net + ".11";
 
-// env.example's local secrets, which both hosts' settings keep.
-const std::string bot_token = "123456:TEST-TOKEN-abc";
+// env.example's local secrets, which both hosts' settings keep (the bot token: testing::local_bot_token).
 const std::string webhook_secret = "local-webhook-secret";
 
 // What every shell step starts with: the run's names and a few helpers.
@@ -299,22 +297,13 @@ Hosts& hosts() {
     return h;
 }
 
-// A Telegram login through a host's nginx, as the widget's JavaScript makes it: a login state
-// (and its cookie) from the host, then the signed fields. Returns "connect.sid=…".
+// A Telegram login through a host's nginx (testing::widget_login). Returns "connect.sid=…".
 std::string log_in(const Hosts& h, char host, long long telegram_id, const std::string& name) {
-    auto state = h.http("GET", h.host(host) + "/api/webapp/auth/telegram/state");
-    BOOST_TEST_REQUIRE(state.status == 200, state.status << " " << state.body);
-    std::string state_cookie = state.header("set-cookie").value_or("");
-    state_cookie = state_cookie.substr(0, state_cookie.find(';'));
-    const std::string value = testing::body_json({200, {}, {}, state.body})["state"];
-    auto fields = testing::signed_widget_fields(bot_token, telegram_id, name, "hosts_test", std::time(nullptr));
-    auto r = h.http("POST", h.host(host) + "/api/webapp/auth/telegram?state=" + value, testing::widget_json(fields).dump(),
-                    {"Content-Type: application/json", "Cookie: " + state_cookie});
-    BOOST_TEST_REQUIRE(r.status == 200, r.body);
-    for (const auto& [name_, v] : r.headers)
-        if (name_ == "set-cookie" && v.rfind("connect.sid=", 0) == 0) return v.substr(0, v.find(';'));
-    BOOST_TEST_REQUIRE(false, "no session cookie");
-    return {};
+    auto r = testing::widget_login(h.host(host), telegram_id, name, {}, h.ca());
+    BOOST_TEST_REQUIRE(r.status == 200, r.status << " " << r.body);
+    const std::string cookie = testing::session_cookie(r);
+    BOOST_TEST_REQUIRE(!cookie.empty(), "no session cookie");
+    return cookie;
 }
 
 long long telegram_id_for_test() { return 6'000'000'000LL + testing::unique_number() % 1'000'000'000LL; }

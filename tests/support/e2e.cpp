@@ -11,14 +11,8 @@
 
 namespace testing {
 
-namespace {
-
-const std::string bot_token = "123456:TEST-TOKEN-abc";  // env.example's TELEGRAM_BOT_TOKEN
-
-}  // namespace
-
 pnptv::Json signed_login(long long telegram_id, const std::string& first_name) {
-    return widget_json(signed_widget_fields(bot_token, telegram_id, first_name, "e2e" + std::to_string(telegram_id), std::time(nullptr)));
+    return widget_json(signed_widget_fields(local_bot_token, telegram_id, first_name, "e2e" + std::to_string(telegram_id), std::time(nullptr)));
 }
 
 long long log_in(Browser& browser, const Stack& stack, long long telegram_id, const std::string& first_name,

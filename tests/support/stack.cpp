@@ -2,23 +2,9 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include <ctime>
 #include <stdexcept>
 
-#include "crypto.hpp"
-#include "telegram_auth.hpp"
-
 namespace testing {
-
-namespace {
-const std::string bot_token = "123456:TEST-TOKEN-abc";  // env.example's TELEGRAM_BOT_TOKEN
-}
-
-std::string shell_quoted(const std::string& s) {
-    std::string out = "'";
-    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
-}
 
 Stack::Stack(const std::string& extra) {
     env = "export PNPTV_ENV_FILE=env.example STACK_RUN_DIR='" + dir + "' STACK_HTTP_PORT=" + std::to_string(port) +
@@ -53,22 +39,9 @@ std::string Stack::sql(const std::string& statement) const {
 std::string Stack::database_url() const { return last_line(sh("pg_url \"$STACK_RUN_DIR\"").output); }
 
 std::string Stack::log_in(long long telegram_id, const std::string& first_name, const std::vector<std::string>& headers) const {
-    const long long now = std::time(nullptr);
-    pnptv::Pairs f = {{"id", std::to_string(telegram_id)}, {"first_name", first_name}, {"auth_date", std::to_string(now)}};
-    std::string hash = pnptv::to_hex(pnptv::hmac_sha256(pnptv::sha256(bot_token), pnptv::data_check_string(f)));
-    pnptv::Json body = {{"id", telegram_id}, {"first_name", first_name}, {"auth_date", now}, {"hash", hash}};
-    auto state = http("GET", url("/api/webapp/auth/telegram/state"), {}, headers);
-    BOOST_TEST_REQUIRE(state.status == 200, state.status << " " << state.body);
-    std::string state_cookie = state.header("set-cookie").value_or("");
-    state_cookie = state_cookie.substr(0, state_cookie.find(';'));
-    std::string value = body_json({200, {}, {}, state.body})["state"];
-    std::vector<std::string> login_headers = headers;
-    login_headers.push_back("Content-Type: application/json");
-    login_headers.push_back("Cookie: " + state_cookie);
-    auto r = http("POST", url("/api/webapp/auth/telegram?state=" + value), body.dump(), login_headers);
+    auto r = widget_login(url(""), telegram_id, first_name, headers);
     BOOST_TEST_REQUIRE(r.status == 200, r.status << " " << r.body);
-    std::string c = r.header("set-cookie").value_or("");
-    return c.substr(0, c.find(';'));
+    return session_cookie(r);
 }
 
 }  // namespace testing

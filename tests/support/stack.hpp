@@ -44,7 +44,4 @@ struct Stack {
                        const std::vector<std::string>& headers = {}) const;
 };
 
-// `s` as one shell word.
-std::string shell_quoted(const std::string& s);
-
 }  // namespace testing

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -158,13 +159,15 @@ pnptv::Json body_json(const pnptv::Response& r) {
     return pnptv::Json::parse(r.body, nullptr, /*allow_exceptions=*/false);
 }
 
+std::string shell_quoted(const std::string& s) {
+    std::string out = "'";
+    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
 std::string shell_assignments(const pnptv::Pairs& pairs) {
     std::string out;
-    for (const auto& [name, value] : pairs) {
-        out += name + "='";
-        for (char c : value) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-        out += "' ";
-    }
+    for (const auto& [name, value] : pairs) out += name + "=" + shell_quoted(value) + " ";
     return out;
 }
 
@@ -302,6 +305,26 @@ HttpResult http(const std::string& method, const std::string& url, const std::st
     curl_slist_free_all(list);
     curl_easy_cleanup(c);
     return result;
+}
+
+HttpResult widget_login(const std::string& base, long long telegram_id, const std::string& first_name,
+                        const std::vector<std::string>& headers, const std::string& ca_file) {
+    auto state = http("GET", base + "/api/webapp/auth/telegram/state", {}, headers, 15000, ca_file);
+    if (state.status != 200) return state;
+    std::string state_cookie = state.header("set-cookie").value_or("");
+    state_cookie = state_cookie.substr(0, state_cookie.find(';'));
+    const std::string value = body_json({200, {}, {}, state.body})["state"];
+    const auto fields = signed_widget_fields(local_bot_token, telegram_id, first_name, "u" + std::to_string(telegram_id), std::time(nullptr));
+    std::vector<std::string> login_headers = headers;
+    login_headers.push_back("Content-Type: application/json");
+    login_headers.push_back("Cookie: " + state_cookie);
+    return http("POST", base + "/api/webapp/auth/telegram?state=" + value, widget_json(fields).dump(), login_headers, 15000, ca_file);
+}
+
+std::string session_cookie(const HttpResult& login) {
+    for (const auto& [name, value] : login.headers)
+        if (name == "set-cookie" && value.rfind("connect.sid=", 0) == 0) return value.substr(0, value.find(';'));
+    return {};
 }
 
 }  // namespace testing

@@ -42,6 +42,8 @@ struct ShellResult {
     int status;
     std::string output;  // stdout and stderr together
 };
+// `s` as one shell word.
+std::string shell_quoted(const std::string& s);
 // `pairs` as shell words ("NAME='value' …"), for starting a real binary with a test's settings.
 std::string shell_assignments(const pnptv::Pairs& pairs);
 
@@ -121,5 +123,15 @@ struct HttpResult {
 // against the system's authorities.
 HttpResult http(const std::string& method, const std::string& url, const std::string& body = {},
                 const std::vector<std::string>& headers = {}, long timeout_ms = 5000, const std::string& ca_file = {});
+
+// env.example's TELEGRAM_BOT_TOKEN, which the stacks the tests start run with.
+inline const std::string local_bot_token = "123456:TEST-TOKEN-abc";
+// A Telegram login through the nginx at `base` as the login widget's JavaScript makes it: a login
+// state and its cookie, then the fields signed with local_bot_token; `headers` go with both
+// requests. The login's answer (session_cookie reads its cookie).
+HttpResult widget_login(const std::string& base, long long telegram_id, const std::string& first_name,
+                        const std::vector<std::string>& headers = {}, const std::string& ca_file = {});
+// "connect.sid=…" from a login's answer, for a Cookie header ("" when it set none).
+std::string session_cookie(const HttpResult& login);
 
 }  // namespace testing
