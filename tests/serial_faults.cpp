@@ -303,15 +303,18 @@ BOOST_AUTO_TEST_CASE(postgres_killed_under_a_load_of_confirmations_loses_none_an
     };
     std::vector<Answer> first(payments.size());
     std::atomic<int> next{0}, answered{0}, unavailable{0};
+    // A steady flow rather than a burst, so the outages fall inside it: confirmation i is sent at
+    // t0 + i × 10 ms (about 100 a second), by whichever of the senders is free.
+    const auto t0 = std::chrono::steady_clock::now();
     auto post_all = [&] {
         for (;;) {
             const int i = next++;
             if (i >= count) return;
+            std::this_thread::sleep_until(t0 + i * std::chrono::milliseconds(10));
             auto r = confirm(payments[static_cast<size_t>(i)]);
             first[static_cast<size_t>(i)] = {r.status, r.seconds, error_code(r), r.header("retry-after").value_or("")};
             if (r.status == 503) ++unavailable;
             ++answered;
-            usleep(40000);  // a steady flow (about 100 a second) rather than a burst: the outages fall inside it
         }
     };
     std::vector<std::thread> senders;
